@@ -1,0 +1,104 @@
+"""create_app(settings) -> the FastAPI app. Models and the database are set up in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.errors import CasenotesError, NotSignedIn
+from service.routes import api, pages_admin, pages_auth, pages_cases, pages_entries
+from service.routes.limits import BodySizeLimit
+from service.settings import Settings
+from service.storage import open_db
+from service.web import template_globals
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    open_db(settings.database_path, migrate=True).close()
+    yield
+
+
+def create_app(settings: Settings) -> FastAPI:
+    settings.check_secret()
+    app = FastAPI(
+        title="Casenotes",
+        summary="Narrative-first case recording for child and family social work",
+        version="0.1.0",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))
+    templates.env.globals.update(template_globals())
+    app.state.templates = templates
+    app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
+    for router in (pages_auth.router, pages_cases.router, pages_entries.router,
+                   pages_admin.router, api.router):
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=2 * 1024 * 1024)
+    _add_error_handlers(app, templates)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", "")
+
+
+def _add_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
+    def render(request: Request, status: int, message: str, details: list[str] | None = None
+               ) -> Response:
+        if _wants_json(request):
+            body: dict[str, object] = {"error": message}
+            if details:
+                body["details"] = details
+            return JSONResponse(body, status_code=status)
+        return templates.TemplateResponse(
+            request, "error.html", {"status": status, "message": message, "details": details or []},
+            status_code=status)
+
+    @app.exception_handler(CasenotesError)
+    async def domain_error(request: Request, exc: CasenotesError) -> Response:
+        if isinstance(exc, NotSignedIn) and not _wants_json(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return render(request, exc.status, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        details = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query"))
+            details.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+        return render(request, 422, "The request could not be read: " + "; ".join(details),
+                      details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = {404: "There is no such page.", 405: "That method is not allowed here."}.get(
+            exc.status_code, str(exc.detail))
+        return render(request, exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Log the type only: an exception message can hold narrative text.
+        import logging
+
+        logging.getLogger("casenotes").error("unexpected %s on %s", type(exc).__name__,
+                                             request.url.path)
+        message = ("Something went wrong on our side; nothing was saved from this request. "
+                   "Try again, and tell your administrator if it persists.")
+        try:
+            return render(request, 500, message)
+        except Exception:  # the page itself failed: answer in plain text
+            return PlainTextResponse(message, status_code=500)

@@ -1,0 +1,156 @@
+"""The `casenotes` command: serve, init, demo, user, token, and the engine commands."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from service import accounts
+from service.errors import CasenotesError
+from service.settings import Settings
+from service.storage import open_db
+
+# Engine commands import spaCy or Whisper; load them only when asked for.
+LAZY_COMMANDS = {
+    "suggest": ("service.nlp.commands", "suggest"),
+    "eval": ("service.nlp.commands", "evaluate"),
+    "transcribe": ("service.asr.commands", "transcribe"),
+}
+
+
+class CasenotesGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS:
+            module, attribute = LAZY_COMMANDS[name]
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=CasenotesGroup)
+def cli() -> None:
+    """Casenotes: narrative-first case recording. Settings come from CASENOTES_* variables."""
+
+
+def _db():  # noqa: ANN202 - sqlite_utils Database
+    return open_db(Settings().database_path)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default CASENOTES_HOST).")
+@click.option("--port", default=None, type=int, help="Port (default CASENOTES_PORT).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the web app and API."""
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = Settings()
+    settings.check_secret()
+    app = create_app(settings)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port,
+                log_level="info", access_log=False)
+
+
+@cli.command()
+@click.option("--demo", is_flag=True, help="Quiet when the database already exists.")
+def init(demo: bool) -> None:
+    """Create the database (or bring its schema up to date)."""
+    settings = Settings()
+    existed = settings.database_path.exists()
+    open_db(settings.database_path).close()
+    if not (demo and existed):
+        click.echo(f"Database ready at {settings.database_path}")
+
+
+@cli.command()
+def demo() -> None:
+    """Load the synthetic demo families and print the demo logins."""
+    from service.demo import demo_logins, load_demo
+
+    db = _db()
+    loaded = load_demo(db)
+    click.echo("Demo data loaded." if loaded else "Demo data already loaded.")
+    click.echo("\nDemo logins (synthetic data only):")
+    for username, password, roles in demo_logins():
+        click.echo(f"  {username:<9} {password:<20} {roles}")
+    settings = Settings()
+    click.echo(f"\nOpen http://{settings.host}:{settings.port} once the server has started.\n")
+
+
+@cli.group()
+def user() -> None:
+    """Add and list users, and set their roles."""
+
+
+def _read_password(prompt: bool) -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=prompt)
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="worker, reviewer, manager or admin (repeat for more than one).")
+@click.option("--team", default=None, help="Team name (created if new).")
+@click.option("--name", "display_name", default=None, help="Full name shown in the app.")
+def user_add(username: str, roles: tuple[str, ...], team: str | None,
+             display_name: str | None) -> None:
+    """Add a user. The password is prompted for, or read from stdin when piped."""
+    db = _db()
+    if team and not any(t["name"] == team for t in accounts.list_teams(db)):
+        accounts.add_team(db, team)
+    password = _read_password(True)
+    created = accounts.add_user(db, username, password, list(roles), team, display_name)
+    click.echo(f"Added {created.username} ({', '.join(sorted(created.roles))}).")
+
+
+@user.command("list")
+def user_list() -> None:
+    """List users with their roles and team."""
+    for row in accounts.list_users(_db()):
+        click.echo(f"{row['username']:<20} {','.join(row['roles']):<28} {row['team_name'] or ''}")
+
+
+@user.command("set-role")
+@click.argument("username")
+@click.argument("roles", nargs=-1, required=True)
+def user_set_role(username: str, roles: tuple[str, ...]) -> None:
+    """Replace USERNAME's roles with ROLES (worker, reviewer, manager, admin)."""
+    changed = accounts.set_roles(_db(), username, list(roles))
+    click.echo(f"{changed.username}: {', '.join(sorted(changed.roles))}")
+
+
+@cli.group()
+def token() -> None:
+    """API bearer tokens for scripts."""
+
+
+@token.command("create")
+@click.argument("username")
+def token_create(username: str) -> None:
+    """Create a bearer token for USERNAME and print it alone on stdout."""
+    click.echo(accounts.create_token(_db(), username))
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=False)
+    except CasenotesError as err:
+        click.echo(f"Error: {err.message}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+
+
+if __name__ == "__main__":
+    main()

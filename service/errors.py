@@ -1,0 +1,37 @@
+"""One error class for everything a user or script can get wrong; one handler renders it."""
+
+from __future__ import annotations
+
+
+class CasenotesError(Exception):
+    """An error with a message a worker can read and the HTTP status it maps to."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Invalid(CasenotesError):
+    status = 422
+
+
+class NotFound(CasenotesError):
+    status = 404
+
+
+class Forbidden(CasenotesError):
+    status = 403
+
+
+class NotSignedIn(CasenotesError):
+    status = 401
+
+
+class Conflict(CasenotesError):
+    status = 409
+
+
+class TooMany(CasenotesError):
+    status = 429

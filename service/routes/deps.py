@@ -1,0 +1,118 @@
+"""Dependencies shared by the routes: the database, the signed-in user, CSRF."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from sqlite_utils import Database
+
+from service import accounts
+from service.accounts import User
+from service.errors import Forbidden, NotSignedIn
+from service.settings import Settings
+from service.storage import open_db
+
+SESSION_COOKIE = "casenotes_session"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Iterator[Database]:
+    # One connection per request: SQLite connections are not shared between threads.
+    db = open_db(get_settings(request).database_path, migrate=False)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbDep = Annotated[Database, Depends(get_db)]
+
+
+def templates(request: Request) -> Jinja2Templates:
+    return request.app.state.templates
+
+
+def _session(request: Request, db: Database) -> tuple[User, str] | None:
+    if not hasattr(request.state, "session"):
+        token = request.cookies.get(SESSION_COOKIE)
+        request.state.session = accounts.session_user(db, token) if token else None
+    return request.state.session
+
+
+def optional_user(request: Request, db: DbDep) -> User | None:
+    found = _session(request, db)
+    return found[0] if found else None
+
+
+def page_user(request: Request, db: DbDep) -> User:
+    """The signed-in user of a page; CSRF-checked on every state-changing request."""
+    found = _session(request, db)
+    if found is None:
+        raise NotSignedIn("Sign in to continue.")
+    user, csrf = found
+    if request.method in UNSAFE:
+        _check_csrf(request, csrf)
+    request.state.csrf = csrf
+    return user
+
+
+def _check_csrf(request: Request, csrf: str) -> None:
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        # Form posts carry it as a field; the form is parsed once and cached by Starlette.
+        form = getattr(request, "_form", None)
+        sent = form.get("csrf_token") if form is not None else None
+    if not sent or not secrets.compare_digest(str(sent), csrf):
+        raise Forbidden("This form has expired or did not come from Casenotes. "
+                        "Go back, reload the page and try again.")
+
+
+async def parse_form(request: Request) -> None:
+    """Read a posted form before the CSRF check (a no-op for other bodies)."""
+    if request.method in UNSAFE and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        await request.form()
+
+
+def api_user(request: Request, db: DbDep) -> User:
+    """A script with a bearer token, or the pages' own fetch calls with the session cookie."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        user = accounts.token_user(db, header[7:].strip())
+        if user is None:
+            raise NotSignedIn("The bearer token is not valid.")
+        return user
+    found = _session(request, db)
+    if found is None:
+        raise NotSignedIn("Sign in, or send a bearer token (casenotes token create USERNAME).")
+    if request.method in UNSAFE:
+        _check_csrf(request, found[1])
+    return found[0]
+
+
+PageUser = Annotated[User, Depends(page_user)]
+ApiUser = Annotated[User, Depends(api_user)]
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+def render(request: Request, name: str, context: dict | None = None, status: int = 200):
+    """A page, with the signed-in user and the CSRF token every form needs."""
+    session = getattr(request.state, "session", None)
+    base = {"user": session[0] if session else None, "csrf_token": session[1] if session else ""}
+    return templates(request).TemplateResponse(request, name, {**base, **(context or {})},
+                                               status_code=status)
+
+
+def cookie_secure(request: Request) -> bool:
+    """Secure cookies everywhere but plain-HTTP localhost (the demo and tests)."""
+    return request.url.scheme == "https" or request.url.hostname not in (
+        "localhost", "127.0.0.1", "::1", "testserver")

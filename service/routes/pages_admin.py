@@ -1,0 +1,161 @@
+"""Pages for admins: users, roles, teams, cases, allocations, people on a record, access log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from service import access, accounts, cases
+from service.errors import CasenotesError
+from service.routes.deps import DbDep, PageUser, parse_form, render
+from service.storage.migrations import PERSON_CATEGORIES, ROLES
+
+router = APIRouter(dependencies=[Depends(parse_form)])
+Text = Annotated[str, Form(max_length=500)]
+Roles = Annotated[list[str], Form()]
+
+
+def _admin_page(request: Request, db: Any, user: Any, error: str | None = None,
+                status: int = 200, values: dict[str, Any] | None = None) -> Response:
+    access.require_admin(db, user, "admin.view")
+    return render(request, "admin/index.html", {
+        "users": accounts.list_users(db), "teams": accounts.list_teams(db),
+        "cases": cases.all_cases(db, user), "roles": ROLES, "error": error,
+        "values": values or {}}, status)
+
+
+def _done(anchor: str) -> Response:
+    return RedirectResponse(f"/admin?done=1#{anchor}", status_code=303)
+
+
+@router.get("/admin")
+def admin_home(request: Request, db: DbDep, user: PageUser) -> Response:
+    return _admin_page(request, db, user)
+
+
+@router.post("/admin/users")
+def add_user(request: Request, db: DbDep, user: PageUser, username: Text = "",
+             display_name: Text = "", password: Text = "", team: Text = "",
+             roles: Roles = []) -> Response:  # noqa: B006
+    access.require_admin(db, user, "user.add")
+    try:
+        added = accounts.add_user(db, username, password, roles, team or None,
+                                  display_name.strip() or None)
+    except CasenotesError as err:
+        return _admin_page(request, db, user, err.message, err.status,
+                           {"username": username, "display_name": display_name, "team": team,
+                            "roles": roles})
+    access.record(db, user, "user.add", detail=added.username)
+    return _done("users")
+
+
+@router.post("/admin/users/{username}")
+def update_user(request: Request, db: DbDep, user: PageUser, username: str,
+                team: Text = "", roles: Roles = []) -> Response:  # noqa: B006
+    access.require_admin(db, user, "user.edit")
+    try:
+        accounts.set_roles(db, username, roles)
+        accounts.set_team(db, username, team or None)
+    except CasenotesError as err:
+        return _admin_page(request, db, user, err.message, err.status)
+    access.record(db, user, "user.edit", detail=f"{username}: {','.join(roles)} team={team}")
+    return _done("users")
+
+
+@router.post("/admin/teams")
+def add_team(request: Request, db: DbDep, user: PageUser, name: Text = "") -> Response:
+    access.require_admin(db, user, "team.add")
+    try:
+        accounts.add_team(db, name)
+    except CasenotesError as err:
+        return _admin_page(request, db, user, err.message, err.status)
+    access.record(db, user, "team.add", detail=name)
+    return _done("teams")
+
+
+@router.post("/admin/cases")
+def add_case(request: Request, db: DbDep, user: PageUser, reference: Text = "",
+             family_name: Text = "", team: Text = "") -> Response:
+    try:
+        cases.create_case(db, user, reference, family_name, team or None)
+    except CasenotesError as err:
+        return _admin_page(request, db, user, err.message, err.status)
+    return _done("cases")
+
+
+@router.post("/admin/cases/{case_id}/allocations")
+def allocate(request: Request, db: DbDep, user: PageUser, case_id: int, username: Text = "",
+             action: Text = "allocate") -> Response:
+    try:
+        if action == "end":
+            cases.deallocate(db, user, case_id, username)
+        else:
+            cases.allocate(db, user, case_id, username)
+    except CasenotesError as err:
+        return _admin_page(request, db, user, err.message, err.status)
+    return _done("cases")
+
+
+@router.get("/admin/cases/{case_id}/access-log")
+def access_log(request: Request, db: DbDep, user: PageUser, case_id: int) -> Response:
+    rows = access.case_log(db, user, case_id)
+    case = next(c for c in cases.all_cases(db, user) if c["id"] == case_id)
+    return render(request, "admin/access_log.html", {"rows": rows, "case": case})
+
+
+# --- people on a case record: admins, and workers with access to the case ------------------
+
+def _people_page(request: Request, db: Any, user: Any, case_id: int,
+                 error: str | None = None, status: int = 200,
+                 values: dict[str, Any] | None = None) -> Response:
+    case, people = cases.people_for_admin(db, user, case_id)
+    return render(request, "people/index.html", {
+        "case": case, "people": people, "categories": PERSON_CATEGORIES, "error": error,
+        "values": values or {}}, status)
+
+
+@router.get("/cases/{case_id}/people")
+def people(request: Request, db: DbDep, user: PageUser, case_id: int) -> Response:
+    return _people_page(request, db, user, case_id)
+
+
+def _person_form(name: str, category: str, relationship: str, dob: str, address: str,
+                 is_subject: str) -> dict[str, Any]:
+    return {"name": name, "category": category, "relationship": relationship,
+            "dob": dob or None, "address": address, "is_subject": is_subject == "1"}
+
+
+@router.post("/cases/{case_id}/people")
+def add_person(request: Request, db: DbDep, user: PageUser, case_id: int, name: Text = "",
+               category: Text = "", relationship: Text = "", dob: Text = "",
+               address: Text = "", is_subject: Text = "") -> Response:
+    fields = _person_form(name, category, relationship, dob, address, is_subject)
+    try:
+        cases.add_person(db, user, case_id, fields)
+    except CasenotesError as err:
+        return _people_page(request, db, user, case_id, err.message, err.status, fields)
+    return RedirectResponse(f"/cases/{case_id}/people?added=1", status_code=303)
+
+
+@router.get("/people/{person_id}/edit")
+def edit_person_form(request: Request, db: DbDep, user: PageUser, person_id: int) -> Response:
+    person = cases.get_person(db, user, person_id)
+    return render(request, "people/edit.html", {"person": person, "values": person,
+                                                "categories": PERSON_CATEGORIES})
+
+
+@router.post("/people/{person_id}")
+def edit_person(request: Request, db: DbDep, user: PageUser, person_id: int, name: Text = "",
+                category: Text = "", relationship: Text = "", dob: Text = "",
+                address: Text = "", is_subject: Text = "") -> Response:
+    fields = _person_form(name, category, relationship, dob, address, is_subject)
+    person = cases.get_person(db, user, person_id)
+    try:
+        cases.edit_person(db, user, person_id, fields)
+    except CasenotesError as err:
+        return render(request, "people/edit.html", {"person": person, "values": fields,
+                                                    "categories": PERSON_CATEGORIES,
+                                                    "error": err.message}, err.status)
+    return RedirectResponse(f"/cases/{person['case_id']}/people?saved=1", status_code=303)

@@ -1,0 +1,71 @@
+"""Shared fixtures: a real SQLite file per test, the demo families, the app over real HTTP."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlite_utils import Database
+
+from service.app import create_app
+from service.demo import load_demo
+from service.settings import Settings
+from service.storage import open_db
+
+PASSWORDS = {"worker": "worker-demo-pass", "reviewer": "reviewer-demo-pass",
+             "manager": "manager-demo-pass", "admin": "admin-demo-pass",
+             "worker2": "worker2-demo-pass"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, secret_key="test-secret-key-0123456789", demo=False,
+                    load_models=False)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = open_db(settings.database_path)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def demo_db(db: Database) -> Database:
+    load_demo(db)
+    return db
+
+
+@pytest.fixture
+def app(settings: Settings, demo_db: Database):  # noqa: ANN201
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "page has no CSRF field"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, username: str) -> str:
+    """Sign in through the real form; returns the session's CSRF token."""
+    page = client.get("/login")
+    response = client.post("/login", data={"username": username, "password": PASSWORDS[username],
+                                           "csrf_token": csrf_of(page.text)},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    home = client.get("/")
+    return csrf_of(home.text)
+
+
+def case_id(db: Database, reference: str) -> int:
+    return next(db.query("SELECT id FROM cases WHERE reference = ?", [reference]))["id"]
