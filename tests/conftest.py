@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,17 @@ def settings(tmp_path: Path) -> Settings:
                     load_models=False)
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo families built once (argon2 hashing is slow on purpose), copied per test."""
+    path = tmp_path_factory.mktemp("template") / "demo.db"
+    database = open_db(path)
+    load_demo(database)
+    database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    return path
+
+
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Database]:
     database = open_db(settings.database_path)
@@ -34,9 +46,12 @@ def db(settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture
-def demo_db(db: Database) -> Database:
-    load_demo(db)
-    return db
+def demo_db(settings: Settings, demo_template: Path) -> Iterator[Database]:
+    settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(demo_template, settings.database_path)
+    database = open_db(settings.database_path)
+    yield database
+    database.close()
 
 
 @pytest.fixture
