@@ -14,9 +14,9 @@ from service.storage import open_db
 
 # Engine commands import spaCy or Whisper; load them only when asked for.
 LAZY_COMMANDS = {
-    "suggest": ("service.nlp.commands", "suggest"),
-    "eval": ("service.nlp.commands", "evaluate"),
-    "transcribe": ("service.asr.commands", "transcribe"),
+    "suggest": ("service.nlp.commands", "suggest", "Print suggestions for annotated-note files."),
+    "eval": ("service.nlp.commands", "evaluate", "Score the suggester against annotated notes."),
+    "transcribe": ("service.asr.commands", "transcribe", "Transcribe a dictation on this machine."),
 }
 
 
@@ -26,9 +26,16 @@ class CasenotesGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in LAZY_COMMANDS:
-            module, attribute = LAZY_COMMANDS[name]
+            module, attribute, _ = LAZY_COMMANDS[name]
             return getattr(importlib.import_module(module), attribute)
         return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Listing the commands must not load spaCy or Whisper.
+        rows = [(name, self.commands[name].get_short_help_str(60)) for name in self.commands]
+        rows += [(name, short) for name, (_, _, short) in LAZY_COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
 
 
 @click.group(cls=CasenotesGroup)

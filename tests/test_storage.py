@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from service.storage import open_db
 from service.storage import entries as entry_rows
+from service.storage import open_db
 from service.storage.migrations import migrations
 from tests.conftest import case_id
 
