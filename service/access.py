@@ -10,6 +10,7 @@ from service.accounts import CASE_ROLES, User
 from service.errors import Forbidden, NotFound
 from service.storage import access_log
 from service.storage import cases as case_rows
+from service.storage.db import transaction
 
 
 def can_read_case(db: Database, user: User, case: dict[str, Any]) -> bool:
@@ -47,8 +48,10 @@ def record(db: Database, user: User | None, action: str, outcome: str = "allowed
            case_id: int | None = None, entry_id: int | None = None,
            person_id: int | None = None, detail: str = "") -> None:
     """Write one access-log row. `detail` must never hold narrative text."""
-    access_log.insert_access(db, user.id if user else None, action, outcome, case_id=case_id,
-                             entry_id=entry_id, person_id=person_id, detail=detail)
+    with transaction(db):
+        access_log.insert_access(db, user.id if user else None, action, outcome,
+                                 case_id=case_id, entry_id=entry_id, person_id=person_id,
+                                 detail=detail)
 
 
 def case_log(db: Database, user: User, case_id: int) -> list[dict[str, Any]]:

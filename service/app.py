@@ -15,8 +15,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.errors import CasenotesError, NotSignedIn
 from service.routes import api, pages_admin, pages_auth, pages_cases, pages_entries
 from service.routes.limits import BodySizeLimit
+from service.routes.timing import ServerTiming
 from service.settings import Settings
 from service.storage import open_db
+from service.storage.db import ConnectionPool
 from service.web import template_globals
 
 
@@ -24,7 +26,9 @@ from service.web import template_globals
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     open_db(settings.database_path, migrate=True).close()
+    app.state.db_pool = ConnectionPool(settings.database_path)
     yield
+    app.state.db_pool.close()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -47,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
                    pages_admin.router, api.router):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=2 * 1024 * 1024)
+    app.add_middleware(ServerTiming)
     _add_error_handlers(app, templates)
     return app
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,23 +14,25 @@ from service import accounts
 from service.accounts import User
 from service.errors import Forbidden, NotSignedIn
 from service.settings import Settings
-from service.storage import open_db
 
 SESSION_COOKIE = "casenotes_session"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies are async on purpose: each sync dependency costs a hop to the thread pool,
+# and these do only a few microseconds of SQLite work.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_db(request: Request) -> Iterator[Database]:
-    # One connection per request: SQLite connections are not shared between threads.
-    db = open_db(get_settings(request).database_path, migrate=False)
+async def get_db(request: Request) -> AsyncIterator[Database]:
+    # One connection per request at a time, from the app's pool.
+    pool = request.app.state.db_pool
+    db = pool.take()
     try:
         yield db
     finally:
-        db.close()
+        pool.give_back(db)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -48,12 +50,12 @@ def _session(request: Request, db: Database) -> tuple[User, str] | None:
     return request.state.session
 
 
-def optional_user(request: Request, db: DbDep) -> User | None:
+async def optional_user(request: Request, db: DbDep) -> User | None:
     found = _session(request, db)
     return found[0] if found else None
 
 
-def page_user(request: Request, db: DbDep) -> User:
+async def page_user(request: Request, db: DbDep) -> User:
     """The signed-in user of a page; CSRF-checked on every state-changing request."""
     found = _session(request, db)
     if found is None:
@@ -83,7 +85,7 @@ async def parse_form(request: Request) -> None:
         await request.form()
 
 
-def api_user(request: Request, db: DbDep) -> User:
+async def api_user(request: Request, db: DbDep) -> User:
     """A script with a bearer token, or the pages' own fetch calls with the session cookie."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):

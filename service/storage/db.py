@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,6 +13,16 @@ from typing import Any
 from sqlite_utils import Database
 
 BUSY_TIMEOUT_MS = 10_000
+# One write lock per database file in this process. Writers queue here rather than in
+# SQLite's busy handler, whose back-off sleeps (up to 100 ms each) make latency spiky.
+_write_locks: dict[str, threading.Lock] = {}
+_registry_lock = threading.Lock()
+
+
+def _write_lock_for(path: Path) -> threading.Lock:
+    key = str(path.resolve())
+    with _registry_lock:
+        return _write_locks.setdefault(key, threading.Lock())
 
 
 def open_db(path: Path | str, *, migrate: bool = True) -> Database:
@@ -22,6 +33,7 @@ def open_db(path: Path | str, *, migrate: bool = True) -> Database:
         str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False, isolation_level=None
     )
     db = Database(conn)
+    db.write_lock = _write_lock_for(path)  # type: ignore[attr-defined]
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -40,13 +52,20 @@ def transaction(db: Database) -> Iterator[Database]:
     if conn.in_transaction:
         yield db
         return
-    conn.execute("BEGIN IMMEDIATE")
+    lock: threading.Lock | None = getattr(db, "write_lock", None)
+    if lock is not None:
+        lock.acquire()
     try:
-        yield db
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def now() -> str:
@@ -59,3 +78,33 @@ def one_row(db: Database, sql: str, params: list[Any] | tuple[Any, ...] = ()) ->
     for row in db.query(sql, params):
         return row
     return None
+
+
+class ConnectionPool:
+    """Reuse connections across requests: opening one costs more than most queries."""
+
+    def __init__(self, path: Path, size: int = 16) -> None:
+        self.path, self.size = path, size
+        self._idle: list[Database] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> Database:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return open_db(self.path, migrate=False)
+
+    def give_back(self, db: Database) -> None:
+        if db.conn.in_transaction:  # never hand on a connection mid-transaction
+            db.conn.execute("ROLLBACK")
+        with self._lock:
+            if len(self._idle) < self.size:
+                self._idle.append(db)
+                return
+        db.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for db in idle:
+            db.close()
