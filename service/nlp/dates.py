@@ -48,7 +48,8 @@ DAYNUM = rf"(?:(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?|(?i:{_ord_words}))"
 DAYORD = rf"(?:(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)|(?i:{_ord_words}))"
 YEAR = r"(?:19|20)\d\d"
 NOT_AFTER_ORDINAL = (r"(?!\s*(?:centile|percentile|birthday|time|times|floor|week|weeks|"
-                     r"year|years|month|months|century|anniversary|place|grade|hour|minute))")
+                     r"year|years|month|months|century|anniversary|place|grade|hour|minute|few|thing|one|"
+                     r"person|child|baby|visit|meeting|session|day|night|stage|step))")
 
 PATTERNS: list[tuple[str, str]] = [
     ("dmy", rf"(?:{WD},?\s+)?(?:(?i:the)\s+)?{DAYNUM}(?:\s+(?i:of))?\s+{MONTH}(?:,?\s+{YEAR})?"),
@@ -72,8 +73,10 @@ PATTERNS: list[tuple[str, str]] = [
     ("year", rf"(?i:in|since|during|from|until)\s+{YEAR}|(?i:(?:last|next)\s+year)"),
 ]
 COMPILED = [(kind, re.compile(rf"(?<![\w/]){p}(?![\w])")) for kind, p in PATTERNS]
-FUTURE_WORDS = {"will", "'ll", "shall", "going", "next", "plan", "planned", "booked", "due",
-                "review", "appointment", "arranged", "visit", "to"}
+FUTURE_WORDS = {"will", "'ll", "shall", "going", "next", "plan", "planned", "due", "arranged"}
+# "Next visit the 28th", "review Friday": a date right after these is ahead of the visit.
+FUTURE_CUES = {"visit", "review", "appointment", "meeting", "due", "contact", "date", "next",
+               "conference", "group", "panel", "hearing", "court"}
 
 
 @dataclass
@@ -133,7 +136,7 @@ def _tense(doc: Doc, start: int, end: int) -> str:
             return "past"
         if tok.tag_ == "VBN" and any(a in ("has", "have", "'ve", "'s") for a in auxes):
             return "past"
-        if tok.tag_ in ("VBZ", "VBP", "VBG", "VB"):
+        if tok.tag_ in ("VBZ", "VBP") or (tok.tag_ in ("VBG", "VB") and auxes):
             return "future"
     sent = {t.lower_ for t in span.sent}
     if sent & FUTURE_WORDS:
@@ -180,7 +183,7 @@ def _day_of_month(day: int, visit: datetime.date, tense: str,
     if tense == "past":
         past = [o for o in options if o <= visit]
         return max(past) if past else None
-    future = [o for o in options if o >= visit]
+    future = [o for o in options if o > visit]
     return min(future) if future else None
 
 
@@ -309,7 +312,9 @@ def find_dates(doc: Doc, visit: datetime.date) -> list[DateMention]:
                             raw)
             if lead and kind in ("weekday", "month", "year", "day_only"):
                 s += lead.end()
-            if kind == "day_only" and not lead and not re.search(r"\d", raw):
+            before = text[max(0, s - 12) : s].lower().split()
+            cue = bool(before) and before[-1] in FUTURE_CUES
+            if kind == "day_only" and not lead and not cue and not re.search(r"\d", raw):
                 continue  # "the first few minutes": a spoken ordinal needs "on the ..."
             if kind == "day_only" and "centile" in text[e : e + 40].lower():
                 continue
@@ -322,7 +327,8 @@ def find_dates(doc: Doc, visit: datetime.date) -> list[DateMention]:
             if kind == "weekday" and raw[:1].islower() and not lead and \
                     raw.split()[0].lower() in WD_ABBR:
                 continue
-            tense = _tense(doc, s, e)
+            prev_words = re.findall(r"[a-z]+", text[max(0, s - 15) : s].lower())
+            tense = "future" if prev_words and prev_words[-1] in FUTURE_CUES else _tense(doc, s, e)
             value, precision, ambiguous = resolve(kind, text[s:e], visit, tense)
             if value is None:
                 continue

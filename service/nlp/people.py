@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
 import jellyfish
 from rapidfuzz import fuzz
 from spacy.tokens import Doc, Token

@@ -1,0 +1,84 @@
+"""Risk indicator mentions from the taxonomy's phrases (assertions come from context.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Token
+from spacy.util import filter_spans
+
+from service.nlp.people import MemberIndex, PersonMention
+from service.nlp.phrases import compile_phrase
+from service.nlp.taxonomy import Taxonomy
+
+SUBJECT_DEPS = {"nsubj", "nsubjpass"}
+
+
+def ensure_extensions() -> None:
+    if not Token.has_extension("cn_person"):
+        Token.set_extension("cn_person", default=False)
+
+
+@dataclass
+class RiskMention:
+    start: int
+    end: int
+    label: str
+    rule: str
+
+
+class RiskFinder:
+    def __init__(self, taxonomy: Taxonomy, vocab, tokenizer) -> None:
+        ensure_extensions()
+        self.taxonomy = taxonomy
+        self.adult_label = {r.id: r.adult_label for r in taxonomy.risk_indicators}
+        self.matcher = Matcher(vocab)
+        self.exclude = Matcher(vocab)
+        for risk in taxonomy.risk_indicators:
+            for phrase in risk.phrases:
+                self.matcher.add(f"risk|{risk.id}", compile_phrase(phrase, tokenizer))
+            for phrase in risk.exclude:
+                self.exclude.add(f"excl|{risk.id}", compile_phrase(phrase, tokenizer))
+
+    def _about_adult(self, doc: Doc, start: int, people: list[PersonMention],
+                     index: MemberIndex) -> bool:
+        """Is the sentence about an adult on the record (the latest subject mentioned)?"""
+        sent_start = doc[start].sent.start
+        window_start = sent_start
+        for _ in range(2):
+            if window_start > 0:
+                window_start = doc[window_start - 1].sent.start
+        before = [p for p in people if window_start <= p.start < start]
+        linked = [p for p in before if p.person]
+        subjects = [p for p in linked if doc[p.start:p.end].root.dep_ in SUBJECT_DEPS]
+        chosen = (subjects or linked or [None])[-1]
+        return chosen is not None and chosen.person not in index.children
+
+    def find(self, doc: Doc, people: list[PersonMention],
+             index: MemberIndex | None) -> list[RiskMention]:
+        person_tokens = {i for p in people for i in range(p.start, p.end)}
+        for i in person_tokens:
+            doc[i]._.cn_person = True
+        strings = doc.vocab.strings
+        spans = []
+        for match_id, start, end in self.matcher(doc):
+            if all(i in person_tokens for i in range(start, end)):
+                continue  # "Mark" the person, not a mark on the skin
+            spans.append(doc[start:end])
+            spans[-1].label_ = strings[match_id].split("|", 1)[1]
+        excluded = (
+            [(s, e, strings[m].split("|", 1)[1]) for m, s, e in self.exclude(doc)]
+            if len(self.exclude) else []
+        )
+        out = []
+        for span in filter_spans(spans):
+            label = span.label_
+            if any(lab == label and s < span.end and span.start < e for s, e, lab in excluded):
+                continue
+            rule = f"taxonomy.{label}"
+            adult = self.adult_label.get(label)
+            if adult and index is not None and self._about_adult(doc, span.start, people, index):
+                label, rule = adult, f"taxonomy.{label}.adult"
+            out.append(RiskMention(span.start, span.end, label, rule))
+        return out

