@@ -24,7 +24,10 @@ from service.storage import entries as entry_rows  # noqa: E402
 from service.storage import open_db  # noqa: E402
 from service.storage.db import transaction  # noqa: E402
 
-WORDS = ["visited", "mum", "and", "the", "children", "at", "home", "the", "kitchen", "was", "clean", "jack", "showed", "me", "his", "room", "amy", "was", "asleep", "school", "attendance", "has", "improved", "health", "visitor", "weighed", "the", "baby", "concerns", "about", "arguments", "in", "the", "evening", "plan", "agreed", "with", "family", "next", "visit", "in", "two", "weeks", "nan", "helps", "with", "the", "school", "run"]
+WORDS_TEXT = """visited mum and the children at home the kitchen was clean jack showed me his room
+amy was asleep school attendance has improved health visitor weighed the baby concerns about
+arguments in the evening plan agreed with family next visit in two weeks nan helps with the
+school run"""
 
 
 def build(data_dir: Path, entries: int) -> tuple[int, str]:
@@ -33,9 +36,10 @@ def build(data_dir: Path, entries: int) -> tuple[int, str]:
     case_id = next(db.query("SELECT id FROM cases WHERE reference = 'RFS-1042'"))["id"]
     author = next(db.query("SELECT id FROM users WHERE username = 'worker'"))["id"]
     rng = random.Random(7)
+    words = WORDS_TEXT.split()
     with transaction(db):
         for n in range(entries):
-            text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(80, 400)))
+            text = " ".join(rng.choice(words) for _ in range(rng.randint(80, 400)))
             when = f"20{18 + n % 8}-{1 + n % 12:02d}-{1 + n % 28:02d}T{8 + n % 10:02d}:00"
             entry_id = entry_rows.insert_entry(db, case_id, author, "home_visit", when, text, [])
             entry_rows.insert_revision(db, entry_id, "home_visit", when, text, [], author)
