@@ -183,4 +183,8 @@ def m004_access_log(db: Database) -> None:
 
 
 def migrate(db: Database) -> None:
-    migrations.apply(db)
+    """Apply every migration set, core first. Each storage module owns its own set."""
+    from service.storage import facts
+
+    for migration_set in (migrations, facts.migrations):
+        migration_set.apply(db)

@@ -1,0 +1,165 @@
+"""Queries for suggestions, the decisions on them, and the confirmed facts they become.
+
+Facts belong to one revision of an entry. An amendment re-anchors them by inserting copies
+for the new revision, so the facts of every revision stay as they were; "current" facts are
+those of each entry's latest revision (entries.revision_count).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from service.storage.db import now
+
+migrations = Migrations("casenotes-facts")
+FACT_KINDS = ("person", "date", "risk", "tag", "child_seen")
+DECISIONS = ("accepted", "edited", "rejected", "added")
+
+FACT_COLUMNS = ("entry_id", "case_id", "revision", "kind", "start", "end", "text", "person_id",
+                "label", "assertion", "source", "value", "precision", "alone", "decision_id",
+                "confirmed_by", "confirmed_at")
+
+
+@migrations()
+def m001_facts(db: Database) -> None:
+    kinds = ", ".join(f"'{k}'" for k in FACT_KINDS)
+    decisions = ", ".join(f"'{d}'" for d in DECISIONS)
+    db.executescript(
+        f"""
+        CREATE TABLE suggestions (
+            id INTEGER PRIMARY KEY,
+            entry_id INTEGER NOT NULL REFERENCES entries(id),
+            draft_version INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ({kinds})),
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            confidence REAL,
+            rule TEXT NOT NULL,
+            pipeline_version TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX suggestions_entry ON suggestions (entry_id, draft_version);
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            entry_id INTEGER NOT NULL REFERENCES entries(id),
+            suggestion_id INTEGER REFERENCES suggestions(id),
+            decision TEXT NOT NULL CHECK (decision IN ({decisions})),
+            kind TEXT NOT NULL CHECK (kind IN ({kinds})),
+            start INTEGER,
+            "end" INTEGER,
+            text TEXT,
+            fields TEXT NOT NULL,
+            rule TEXT,
+            pipeline_version TEXT,
+            decided_by INTEGER NOT NULL REFERENCES users(id),
+            decided_at TEXT NOT NULL
+        );
+        CREATE INDEX decisions_entry ON decisions (entry_id);
+        CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+        BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+        CREATE TABLE facts (
+            id INTEGER PRIMARY KEY,
+            entry_id INTEGER NOT NULL REFERENCES entries(id),
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            revision INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ({kinds})),
+            start INTEGER,
+            "end" INTEGER,
+            text TEXT,
+            person_id INTEGER REFERENCES people(id),
+            label TEXT,
+            assertion TEXT,
+            source TEXT,
+            value TEXT,
+            precision TEXT,
+            alone INTEGER,
+            decision_id INTEGER REFERENCES decisions(id),
+            confirmed_by INTEGER NOT NULL REFERENCES users(id),
+            confirmed_at TEXT NOT NULL
+        );
+        CREATE INDEX facts_entry ON facts (entry_id, revision);
+        CREATE INDEX facts_case_kind ON facts (case_id, kind, label);
+        CREATE INDEX facts_person ON facts (person_id, kind);
+        CREATE TRIGGER facts_no_update BEFORE UPDATE ON facts
+        BEGIN SELECT RAISE(ABORT, 'facts are append-only: re-anchor by inserting'); END;
+        """
+    )
+
+
+def insert_fact(db: Database, fact: dict[str, Any]) -> int:
+    """One confirmed fact. `fact` holds FACT_COLUMNS (missing ones are null)."""
+    row = {column: fact.get(column) for column in FACT_COLUMNS}
+    if row["confirmed_at"] is None:
+        row["confirmed_at"] = now()
+    if row["alone"] is not None:
+        row["alone"] = int(bool(row["alone"]))
+    columns = ", ".join(f'"{c}"' for c in FACT_COLUMNS)
+    marks = ", ".join("?" * len(FACT_COLUMNS))
+    cursor = db.execute(f"INSERT INTO facts ({columns}) VALUES ({marks})", list(row.values()))
+    return int(cursor.lastrowid)
+
+
+# Current facts: those anchored to the latest revision of a final entry.
+CURRENT_FACTS = (
+    "SELECT facts.* FROM facts JOIN entries ON entries.id = facts.entry_id"
+    " AND facts.revision = entries.revision_count AND entries.status = 'final'"
+)
+
+
+def current_facts_of_entries(db: Database, entry_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    if not entry_ids:
+        return {}
+    marks = ",".join("?" * len(entry_ids))
+    found: dict[int, list[dict[str, Any]]] = {i: [] for i in entry_ids}
+    for row in db.query(f"{CURRENT_FACTS} WHERE facts.entry_id IN ({marks})"
+                        " ORDER BY facts.entry_id, facts.start", entry_ids):
+        found[row["entry_id"]].append(row)
+    return found
+
+
+def current_facts_of_case(db: Database, case_id: int, kind: str | None = None
+                          ) -> list[dict[str, Any]]:
+    sql = f"{CURRENT_FACTS} WHERE facts.case_id = ?"
+    params: list[Any] = [case_id]
+    if kind:
+        sql += " AND facts.kind = ?"
+        params.append(kind)
+    return list(db.query(sql + " ORDER BY facts.id", params))
+
+
+def last_seen(db: Database, person_ids: list[int]) -> dict[int, dict[str, str | None]]:
+    """When each child was last seen, and last seen alone, from confirmed child-seen facts."""
+    if not person_ids:
+        return {}
+    marks = ",".join("?" * len(person_ids))
+    rows = db.query(
+        "SELECT facts.person_id, max(entries.occurred_at) AS seen,"
+        " max(CASE WHEN facts.alone THEN entries.occurred_at END) AS seen_alone"
+        f" FROM ({CURRENT_FACTS}) AS facts JOIN entries ON entries.id = facts.entry_id"
+        f" WHERE facts.kind = 'child_seen' AND facts.person_id IN ({marks})"
+        " GROUP BY facts.person_id",
+        person_ids,
+    )
+    return {row["person_id"]: {"seen": row["seen"], "seen_alone": row["seen_alone"]}
+            for row in rows}
+
+
+def insert_suggestion(db: Database, entry_id: int, draft_version: int,
+                      suggestion: dict[str, Any]) -> int:
+    fields = {k: v for k, v in suggestion.items()
+              if k not in ("kind", "start", "end", "text", "confidence", "rule",
+                           "pipeline_version")}
+    cursor = db.execute(
+        'INSERT INTO suggestions (entry_id, draft_version, kind, start, "end", text, fields,'
+        " confidence, rule, pipeline_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [entry_id, draft_version, suggestion["kind"], suggestion["start"], suggestion["end"],
+         suggestion["text"], json.dumps(fields), suggestion.get("confidence"),
+         suggestion.get("rule", ""), suggestion.get("pipeline_version", ""), now()],
+    )
+    return int(cursor.lastrowid)
