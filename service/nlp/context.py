@@ -55,6 +55,13 @@ class ContextComponent:
                 self.matcher.add(f"term|{name}|{j}", compile_phrase(phrase, tokenizer))
         for j, phrase in enumerate(rules.terminations):
             self.matcher.add(f"term|*|{j}", compile_phrase(phrase, tokenizer))
+        self.opening = Matcher(vocab)
+        for phrase in rules.not_a_visit:
+            self.opening.add("not_a_visit", compile_phrase(phrase, tokenizer))
+
+    def is_not_a_visit(self, doc: Doc) -> bool:
+        """Does the note open as a phone call or meeting rather than a visit?"""
+        return bool(len(self.opening)) and bool(self.opening(doc[: min(len(doc), 5)]))
 
     def scan(self, doc: Doc) -> list[Hit]:
         hits = []
@@ -112,7 +119,10 @@ class ContextComponent:
         words = [t for t in subject.subtree if not t.is_punct][:5]
         return " ".join(t.text for t in words) or None
 
-    def assert_span(self, doc: Doc, start: int, end: int, hits: list[Hit]) -> Assertion:
+    def assert_span(self, doc: Doc, start: int, end: int, hits: list[Hit],
+                    mentions: list[tuple[int, int]] = ()) -> Assertion:
+        """Assertion of the mention doc[start:end]; `mentions` are all risk mentions, whose
+        own words ("didn't come home") never act as triggers for their neighbours."""
         sent = doc[start].sent
         reached: dict[str, Hit] = {}
         for h in hits:
@@ -120,8 +130,8 @@ class ContextComponent:
                 continue
             if h.start < sent.start or h.end > sent.end:
                 continue
-            if h.start < end and start < h.end:
-                continue  # words inside the mention are part of the mention
+            if any(h.start < e and s < h.end for s, e in [(start, end), *mentions]):
+                continue  # words inside a mention are part of the mention
             trig = h.trigger
             if h.end <= start and trig.direction in ("forward", "bidirectional"):
                 if start - h.end > trig.scope or self._blocked(hits, h.assertion, h.end, start):

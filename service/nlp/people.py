@@ -72,6 +72,7 @@ class MemberIndex:
     sex: dict[str, str]
     children: frozenset[str]
     subject: str | None
+    family: frozenset[str] = frozenset()
 
 
 def _sex(forms: list[str], kin: Kinship) -> str:
@@ -105,6 +106,9 @@ def build_index(record: CaseRecord, kin: Kinship, nicknames: dict) -> MemberInde
     forms, sex, children = {}, {}, set()
     child_words = [norm_role(c) for c in kin.child_roles]
     never = {norm_role(c) for c in kin.never_children}
+    family_roles = {norm_role(r) for t in kin.family for r in t.roles}
+    family = {m.id for m in record.members
+              if any(norm_role(f) in family_roles for f in role_forms(m.role))}
     for m in record.members:
         add(m.name, m.id, "name.full", 0.98)
         first = m.first_name
@@ -137,6 +141,7 @@ def build_index(record: CaseRecord, kin: Kinship, nicknames: dict) -> MemberInde
         sex=sex,
         children=frozenset(children),
         subject=record.subject,
+        family=frozenset(family),
     )
 
 

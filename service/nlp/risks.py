@@ -13,6 +13,7 @@ from service.nlp.phrases import compile_phrase
 from service.nlp.taxonomy import Taxonomy
 
 SUBJECT_DEPS = {"nsubj", "nsubjpass"}
+CONTRASTS = {"but", "though", "although", "however", "whereas", "except"}
 
 
 def ensure_extensions() -> None:
@@ -42,7 +43,7 @@ class RiskFinder:
                 self.exclude.add(f"excl|{risk.id}", compile_phrase(phrase, tokenizer))
 
     def _about_adult(self, doc: Doc, start: int, people: list[PersonMention],
-                     index: MemberIndex) -> bool:
+                     index: MemberIndex, family: set[str]) -> bool:
         """Is the sentence about an adult on the record (the latest subject mentioned)?"""
         sent_start = doc[start].sent.start
         window_start = sent_start
@@ -50,13 +51,16 @@ class RiskFinder:
             if window_start > 0:
                 window_start = doc[window_start - 1].sent.start
         before = [p for p in people if window_start <= p.start < start]
-        linked = [p for p in before if p.person]
-        subjects = [p for p in linked if doc[p.start:p.end].root.dep_ in SUBJECT_DEPS]
-        chosen = (subjects or linked or [None])[-1]
-        return chosen is not None and chosen.person not in index.children
+        subjects = [p for p in before
+                    if p.person and doc[p.start : p.end].root.dep_ in SUBJECT_DEPS]
+        if not subjects:
+            return False
+        chosen = subjects[-1].person
+        return chosen in family and chosen not in index.children
 
-    def find(self, doc: Doc, people: list[PersonMention],
-             index: MemberIndex | None) -> list[RiskMention]:
+    def find(self, doc: Doc, people: list[PersonMention], index: MemberIndex | None,
+             family: set[str] | None = None) -> list[RiskMention]:
+        """Risk mentions; `family` are member ids with a family role (for adult_label)."""
         person_tokens = {i for p in people for i in range(p.start, p.end)}
         for i in person_tokens:
             doc[i]._.cn_person = True
@@ -71,14 +75,28 @@ class RiskFinder:
             [(s, e, strings[m].split("|", 1)[1]) for m, s, e in self.exclude(doc)]
             if len(self.exclude) else []
         )
+        kept = [
+            sp for sp in filter_spans(spans)
+            if not any(lab == sp.label_ and s < sp.end and sp.start < e for s, e, lab in excluded)
+        ]
+        merged: list[tuple[int, int, str]] = []
+        for sp in kept:
+            # "marks or injuries", "cars with older men": one mention, not two.
+            gap = doc[merged[-1][1] : sp.start] if merged else None
+            if gap is not None and merged[-1][2] == sp.label_ and len(gap) <= 2 and all(
+                t.is_alpha and t.lower_ not in CONTRASTS and not t.is_sent_start for t in gap
+            ) and not sp[0].is_sent_start:
+                merged[-1] = (merged[-1][0], sp.end, sp.label_)
+            else:
+                merged.append((sp.start, sp.end, sp.label_))
         out = []
-        for span in filter_spans(spans):
-            label = span.label_
-            if any(lab == label and s < span.end and span.start < e for s, e, lab in excluded):
-                continue
+        for start, end, label in merged:
+            span = doc[start:end]
             rule = f"taxonomy.{label}"
             adult = self.adult_label.get(label)
-            if adult and index is not None and self._about_adult(doc, span.start, people, index):
+            if adult and index is not None and self._about_adult(
+                doc, span.start, people, index, family or set()
+            ):
                 label, rule = adult, f"taxonomy.{label}.adult"
             out.append(RiskMention(span.start, span.end, label, rule))
         return out

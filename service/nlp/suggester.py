@@ -21,7 +21,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from service.nlp.child_seen import ChildSeenFinder
-from service.nlp.context import ContextComponent
+from service.nlp.context import Assertion, ContextComponent
 from service.nlp.dates import find_dates
 from service.nlp.people import PeopleFinder, PersonMention, build_index
 from service.nlp.record import CaseRecord
@@ -187,6 +187,8 @@ class Suggester:
         out: list[dict[str, Any]] = []
         people: list[tuple[int, PersonMention]] = []
         risks_for_tags: list[tuple[str, str, int, int]] = []
+        not_a_visit = c.context.is_not_a_visit(docs[0][1])
+        fallback = c.rules.context.not_a_visit_assertion if not_a_visit else None
         for off, doc in docs:
             mentions = c.people.find(doc, record)
             people.extend((off, m) for m in mentions)
@@ -203,8 +205,12 @@ class Suggester:
                     item["ambiguous"] = True
                 out.append(self._finish(item, d.confidence, d.rule, version))
             hits = c.context.scan(doc)
-            for r in c.risks.find(doc, mentions, index):
-                a = c.context.assert_span(doc, r.start, r.end, hits)
+            found = c.risks.find(doc, mentions, index, set(index.family))
+            spans = [(r.start, r.end) for r in found]
+            for r in found:
+                a = c.context.assert_span(doc, r.start, r.end, hits, spans)
+                if a.assertion == "present" and fallback:
+                    a = Assertion(fallback, "(not a visit)", None)
                 span = doc[r.start : r.end]
                 item = {"kind": "risk", "start": off + span.start_char,
                         "end": off + span.end_char, "text": span.text, "label": r.label,
@@ -217,7 +223,7 @@ class Suggester:
                 sent = span.sent
                 risks_for_tags.append((r.label, a.assertion, off + sent.start_char,
                                        off + sent.end_char))
-        seen = c.child_seen.find(docs, people, index, visit)
+        seen = c.child_seen.find(docs, people, index, visit, not_a_visit)
         for s in seen:
             item = {"kind": "child_seen", "start": s.start_char, "end": s.end_char,
                     "text": s.text, "person": s.person, "alone": s.alone}

@@ -86,6 +86,8 @@ class ContextRules:
     terminations: tuple[str, ...]
     assertions: dict[str, AssertionRules]
     child_seen: dict[str, tuple[str, ...]]
+    not_a_visit: tuple[str, ...] = ()
+    not_a_visit_assertion: str | None = None
 
 
 @dataclass(frozen=True)
@@ -292,9 +294,14 @@ def load_context(path: Path, tokenizer: Tokenizer) -> ContextRules:
         raise r.fail("priority", f"no rules under assertions for {missing}")
     seen_raw = r.mapping(data.get("child_seen"), "child_seen")
     child_seen = {}
-    for key in ("seen", "presence", "alone", "not_alone", "not_seen", "future", "not_a_visit"):
+    for key in ("seen", "presence", "alone", "not_alone", "not_seen", "future"):
         child_seen[key] = r.phrases(seen_raw.get(key), f"child_seen.{key}", allow_empty=True)
+    nav_assertion = data.get("not_a_visit_assertion")
+    if nav_assertion is not None and nav_assertion not in ASSERTIONS:
+        raise r.fail("not_a_visit_assertion", f"unknown assertion; use {list(ASSERTIONS)}")
     return ContextRules(
+        not_a_visit=r.phrases(data.get("not_a_visit"), "not_a_visit", allow_empty=True),
+        not_a_visit_assertion=nav_assertion,
         version=version,
         priority=priority,
         terminations=r.phrases(data.get("terminations"), "terminations", allow_empty=True),
