@@ -93,7 +93,9 @@ def _entry(db: Database, entry_id: int) -> dict[str, Any]:
     return entry
 
 
-def _entry_for(db: Database, user: User, entry_id: int, action: str) -> dict[str, Any]:
+def entry_for(db: Database, user: User, entry_id: int, action: str,
+              log: bool = True) -> dict[str, Any]:
+    """The entry if this user may work on it; the attempt is logged (refusals always)."""
     entry = entry_rows.entry_by_id(db, entry_id)
     if entry is None:
         raise NotFound("There is no such entry.")
@@ -106,7 +108,8 @@ def _entry_for(db: Database, user: User, entry_id: int, action: str) -> dict[str
         # A draft is the author's own until it is final.
         access.record(db, user, action, "denied", case_id=case["id"], entry_id=entry_id)
         raise access.Forbidden("This entry is another worker's draft.")
-    access.record(db, user, action, case_id=case["id"], entry_id=entry_id)
+    if log:
+        access.record(db, user, action, case_id=case["id"], entry_id=entry_id)
     return entry
 
 
@@ -117,7 +120,7 @@ def save_draft(db: Database, user: User, entry_id: int, text: str, *,
     the caller keeps its text and shows the worker both versions."""
     text = check_text(text, final=False)
     with transaction(db):
-        entry = _entry_for(db, user, entry_id, "entry.draft")
+        entry = entry_for(db, user, entry_id, "entry.draft")
         fields: dict[str, Any] = {
             "text": text,
             "children": _check_children(db, entry["case_id"], children)
@@ -137,7 +140,7 @@ def save_draft(db: Database, user: User, entry_id: int, text: str, *,
 def finalise(db: Database, user: User, entry_id: int) -> dict[str, Any]:
     """The draft becomes revision 1, fixed from now on."""
     with transaction(db):
-        entry = _entry_for(db, user, entry_id, "entry.finalise")
+        entry = entry_for(db, user, entry_id, "entry.finalise")
         if entry["status"] == "final":
             raise Conflict("This entry is already final; amend it to change it.")
         text = check_text(entry["draft_text"] or "", final=True)
@@ -153,7 +156,7 @@ def amend(db: Database, user: User, entry_id: int, text: str, *, kind: str | Non
     """A new revision of a final entry; every earlier revision stays as it was."""
     text = check_text(text, final=True)
     with transaction(db):
-        entry = _entry_for(db, user, entry_id, "entry.amend")
+        entry = entry_for(db, user, entry_id, "entry.amend")
         if entry["status"] != "final":
             raise Conflict("This entry is still a draft: finalise it, or edit the draft.")
         if based_on is not None and based_on != entry["revision_count"]:
@@ -171,5 +174,5 @@ def amend(db: Database, user: User, entry_id: int, text: str, *, kind: str | Non
 
 def get_entry(db: Database, user: User, entry_id: int) -> dict[str, Any]:
     """An entry with all its revisions, oldest first."""
-    entry = _entry_for(db, user, entry_id, "entry.view")
+    entry = entry_for(db, user, entry_id, "entry.view")
     return dict(entry, revisions=entry_rows.revisions_of(db, entry_id))

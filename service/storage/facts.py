@@ -13,7 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from service.storage.db import now
+from service.storage.db import now, one_row
 
 migrations = Migrations("casenotes-facts")
 FACT_KINDS = ("person", "date", "risk", "tag", "child_seen")
@@ -33,7 +33,7 @@ def m001_facts(db: Database) -> None:
         CREATE TABLE suggestions (
             id INTEGER PRIMARY KEY,
             entry_id INTEGER NOT NULL REFERENCES entries(id),
-            draft_version INTEGER NOT NULL,
+            run INTEGER NOT NULL,
             kind TEXT NOT NULL CHECK (kind IN ({kinds})),
             start INTEGER NOT NULL,
             "end" INTEGER NOT NULL,
@@ -44,7 +44,7 @@ def m001_facts(db: Database) -> None:
             pipeline_version TEXT NOT NULL,
             created_at TEXT NOT NULL
         );
-        CREATE INDEX suggestions_entry ON suggestions (entry_id, draft_version);
+        CREATE INDEX suggestions_entry ON suggestions (entry_id, run);
         CREATE TABLE decisions (
             id INTEGER PRIMARY KEY,
             entry_id INTEGER NOT NULL REFERENCES entries(id),
@@ -150,16 +150,89 @@ def last_seen(db: Database, person_ids: list[int]) -> dict[int, dict[str, str | 
             for row in rows}
 
 
-def insert_suggestion(db: Database, entry_id: int, draft_version: int,
-                      suggestion: dict[str, Any]) -> int:
-    fields = {k: v for k, v in suggestion.items()
-              if k not in ("kind", "start", "end", "text", "confidence", "rule",
-                           "pipeline_version")}
+@migrations()
+def m002_person_merges(db: Database) -> None:
+    # A merged duplicate keeps its own history; it points at the record it was merged into.
+    db.executescript(
+        """
+        ALTER TABLE people ADD COLUMN merged_into INTEGER REFERENCES people(id);
+        ALTER TABLE people ADD COLUMN merged_at TEXT;
+        ALTER TABLE people ADD COLUMN merged_by INTEGER REFERENCES users(id);
+        """
+    )
+
+
+SPAN_KEYS = ("kind", "start", "end", "text", "confidence", "rule", "pipeline_version")
+
+
+def next_run(db: Database, entry_id: int) -> int:
+    row = one_row(db, "SELECT coalesce(max(run), 0) + 1 AS run FROM suggestions WHERE entry_id = ?",
+                  [entry_id])
+    return int(row["run"]) if row else 1
+
+
+def insert_suggestion(db: Database, entry_id: int, run: int, suggestion: dict[str, Any]) -> int:
+    fields = {k: v for k, v in suggestion.items() if k not in SPAN_KEYS}
     cursor = db.execute(
-        'INSERT INTO suggestions (entry_id, draft_version, kind, start, "end", text, fields,'
+        'INSERT INTO suggestions (entry_id, run, kind, start, "end", text, fields,'
         " confidence, rule, pipeline_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [entry_id, draft_version, suggestion["kind"], suggestion["start"], suggestion["end"],
+        [entry_id, run, suggestion["kind"], suggestion["start"], suggestion["end"],
          suggestion["text"], json.dumps(fields), suggestion.get("confidence"),
          suggestion.get("rule", ""), suggestion.get("pipeline_version", ""), now()],
     )
     return int(cursor.lastrowid)
+
+
+def latest_suggestions(db: Database, entry_id: int) -> list[dict[str, Any]]:
+    """The suggestions of the entry's latest run."""
+    rows = db.query(
+        "SELECT * FROM suggestions WHERE entry_id = ? AND run = (SELECT max(run) FROM suggestions"
+        " WHERE entry_id = ?) ORDER BY start, id",
+        [entry_id, entry_id],
+    )
+    return [_decoded(row) for row in rows]
+
+
+def suggestion_by_id(db: Database, suggestion_id: int) -> dict[str, Any] | None:
+    row = one_row(db, "SELECT * FROM suggestions WHERE id = ?", [suggestion_id])
+    return _decoded(row) if row else None
+
+
+def insert_decision(db: Database, decision: dict[str, Any]) -> int:
+    cursor = db.execute(
+        'INSERT INTO decisions (entry_id, suggestion_id, decision, kind, start, "end", text,'
+        " fields, rule, pipeline_version, decided_by, decided_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [decision["entry_id"], decision.get("suggestion_id"), decision["decision"],
+         decision["kind"], decision.get("start"), decision.get("end"), decision.get("text"),
+         json.dumps(decision.get("fields", {})), decision.get("rule"),
+         decision.get("pipeline_version"), decision["decided_by"], now()],
+    )
+    return int(cursor.lastrowid)
+
+
+def decisions_of(db: Database, entry_id: int) -> list[dict[str, Any]]:
+    """Every decision on an entry, oldest first (a later one supersedes an earlier one)."""
+    rows = db.query("SELECT * FROM decisions WHERE entry_id = ? ORDER BY id", [entry_id])
+    return [_decoded(row) for row in rows]
+
+
+def current_facts_of_entry(db: Database, entry_id: int) -> list[dict[str, Any]]:
+    return current_facts_of_entries(db, [entry_id])[entry_id]
+
+
+def acceptance_figures(db: Database) -> list[dict[str, Any]]:
+    """How often each rule's suggestions were accepted, edited or rejected (latest decision)."""
+    return list(db.query(
+        "SELECT s.kind, s.rule, count(*) AS decided,"
+        " sum(d.decision = 'accepted') AS accepted, sum(d.decision = 'edited') AS edited,"
+        " sum(d.decision = 'rejected') AS rejected"
+        " FROM decisions AS d JOIN suggestions AS s ON s.id = d.suggestion_id"
+        " WHERE d.id IN (SELECT max(id) FROM decisions WHERE suggestion_id IS NOT NULL"
+        "  GROUP BY suggestion_id)"
+        " GROUP BY s.kind, s.rule ORDER BY s.kind, s.rule"
+    ))
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    return dict(row, fields=json.loads(row["fields"]))

@@ -1,0 +1,427 @@
+"""Review: the worker confirms, edits or rejects each suggestion; confirmed ones become facts.
+
+Nothing suggested becomes data until a person decides. Every decision is kept (who, when,
+the suggestion and the rule that made it). A draft's confirmed decisions become facts when
+the entry is finalised; on a final entry (after an amendment) they become facts at once.
+Facts are anchored to a revision's words: when the words change, the fact is re-confirmed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from difflib import SequenceMatcher
+from typing import Any, Protocol
+
+from sqlite_utils import Database
+
+from service import access, entries
+from service.accounts import User
+from service.entries import entry_for
+from service.errors import Conflict, Invalid, NotFound
+from service.nlp.record import CaseRecord, Member
+from service.storage import cases as case_rows
+from service.storage import facts as fact_rows
+from service.storage.db import transaction
+
+KINDS = fact_rows.FACT_KINDS
+ASSERTIONS = ("present", "negated", "possible", "hypothetical", "historical", "reported")
+BULK_KINDS = ("person", "date")  # risk indicators are always confirmed one by one
+PRECISIONS = ("day", "week", "month", "year")
+
+
+class SuggesterLike(Protocol):
+    pipeline_version: str
+
+    def suggest(self, text: str, record: CaseRecord, visit_date: date) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class Taxonomy:
+    """The ids a decision may use, from the loaded taxonomy."""
+
+    risks: dict[str, str]
+    tags: dict[str, str]
+
+    @classmethod
+    def of(cls, suggester: Any) -> Taxonomy:
+        taxonomy = suggester.taxonomy
+        return cls({r.id: r.label for r in taxonomy.risk_indicators},
+                   {t.id: t.label for t in taxonomy.tags})
+
+
+# --- the case record as the suggester sees it --------------------------------------------
+
+def case_record(db: Database, case_id: int) -> CaseRecord:
+    people = [p for p in case_rows.people_on_case(db, case_id) if not p.get("merged_into")]
+    members = tuple(Member(str(p["id"]), p["name"], p["relationship"] or p["category"], p["dob"])
+                    for p in people)
+    subjects = [p for p in people if p["is_subject"]] or [p for p in people
+                                                           if p["category"] == "child"]
+    return CaseRecord(str(subjects[0]["id"]) if subjects else None, members)
+
+
+def entry_words(entry: dict[str, Any]) -> str:
+    """The words under review: the draft's, or the latest revision's once final."""
+    return (entry["draft_text"] or "") if entry["status"] == "draft" else (entry["text"] or "")
+
+
+def _nth(text: str, start: int, words: str) -> int:
+    """Which occurrence of `words` starts at `start` (1-based): stable under edits elsewhere."""
+    return text.count(words, 0, start) + 1 if words else 1
+
+
+def _locate(text: str, words: str, nth: int, near: int) -> int | None:
+    """The start of the nth occurrence of `words`, or of the occurrence nearest `near`."""
+    starts = [m.start() for m in re.finditer(re.escape(words), text)] if words else []
+    if not starts:
+        return None
+    if 0 < nth <= len(starts):
+        return starts[nth - 1]
+    return min(starts, key=lambda s: abs(s - near))
+
+
+def _key(kind: str, words: str, nth: int, fields: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two suggestions the same one, across runs and small edits."""
+    value = {"person": fields.get("person"), "child_seen": fields.get("person"),
+             "date": fields.get("value"), "risk": fields.get("label"),
+             "tag": fields.get("label")}[kind]
+    return (kind, words.lower(), nth if kind not in ("tag", "child_seen") else 0, value)
+
+
+# --- running the suggester -------------------------------------------------------------
+
+def _stored_fields(suggestion: dict[str, Any], people: set[int]) -> dict[str, Any]:
+    """Member ids come back as strings; store them as our person ids."""
+    fields = {k: v for k, v in suggestion.items() if k not in fact_rows.SPAN_KEYS}
+    for name in ("person",):
+        if fields.get(name) is not None:
+            fields[name] = int(fields[name]) if str(fields[name]).isdigit() and \
+                int(fields[name]) in people else None
+    if "candidates" in fields:
+        fields["candidates"] = [dict(c, id=int(c["id"])) for c in fields["candidates"]
+                                if str(c.get("id", "")).isdigit() and int(c["id"]) in people]
+    return fields
+
+
+def suggest_entry(db: Database, user: User, suggester: SuggesterLike,
+                  entry_id: int) -> dict[str, Any]:
+    """Run the suggester over the entry's words and keep what it suggested."""
+    entry = entry_for(db, user, entry_id, "entry.suggest")
+    words = entry_words(entry)
+    record = case_record(db, entry["case_id"])
+    people = {int(m.id) for m in record.members}
+    visit = date.fromisoformat(entry["occurred_at"][:10])
+    suggestions = suggester.suggest(words, record, visit)
+    with transaction(db):
+        run = fact_rows.next_run(db, entry_id)
+        for suggestion in suggestions:
+            fields = _stored_fields(suggestion, people)
+            fields["nth"] = _nth(words, suggestion["start"], suggestion["text"])
+            fact_rows.insert_suggestion(db, entry_id, run, {**suggestion, **fields})
+    return review_state(db, user, entry_id, log=False)
+
+
+def suggest_text(db: Database, user: User, suggester: SuggesterLike, case_id: int,
+                 occurred_on: date, text: str) -> list[dict[str, Any]]:
+    """Suggestions for text not yet saved (nothing stored), access-checked like the case."""
+    access.case_for(db, user, case_id, "case.suggest")
+    if len(text) > 200_000:
+        raise Invalid("Suggestions work on up to 200,000 characters at a time.")
+    record = case_record(db, case_id)
+    people = {int(m.id) for m in record.members}
+    return [{**{k: s[k] for k in fact_rows.SPAN_KEYS if k in s}, **_stored_fields(s, people)}
+            for s in suggester.suggest(text, record, occurred_on)]
+
+
+# --- the state of a review -------------------------------------------------------------
+
+def _latest_decisions(decisions: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    latest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for decision in decisions:
+        fields = decision["fields"]
+        key = _key(decision["kind"], decision["text"] or "", fields.get("nth", 1),
+                   fields.get("suggested", fields))
+        latest[key] = decision
+    return latest
+
+
+def review_state(db: Database, user: User, entry_id: int, log: bool = True) -> dict[str, Any]:
+    """The latest suggestions with the decision on each, hand-added facts, current facts."""
+    entry = entry_for(db, user, entry_id, "entry.review") if log else \
+        entry_for(db, user, entry_id, "entry.suggest", log=False)
+    words = entry_words(entry)
+    decided = _latest_decisions(fact_rows.decisions_of(db, entry_id))
+    facts = fact_rows.current_facts_of_entry(db, entry_id) if entry["status"] == "final" else []
+    confirmed = {_fact_key(words, f) for f in facts}
+    items = []
+    for row in fact_rows.latest_suggestions(db, entry_id):
+        key = _key(row["kind"], row["text"], row["fields"].get("nth", 1), row["fields"])
+        decision = decided.get(key)
+        if decision is None and key in confirmed:
+            continue  # already a confirmed fact of this revision
+        start = _locate(words, row["text"], row["fields"].get("nth", 1), row["start"])
+        items.append({**_public(row), "start": start if start is not None else row["start"],
+                      "stale": start is None,
+                      "state": decision["decision"] if decision else "pending",
+                      "decision": _public_decision(decision) if decision else None})
+    added = [_public_decision(d) for d in decided.values() if d["decision"] == "added"]
+    return {"entry_id": entry_id, "status": entry["status"], "draft_version":
+            entry["draft_version"], "revision": entry["revision_count"], "suggestions": items,
+            "added": added, "facts": facts}
+
+
+def _fact_key(words: str, fact: dict[str, Any]) -> tuple[Any, ...]:
+    fields = {"person": fact["person_id"], "value": fact["value"], "label": fact["label"]}
+    text = fact["text"] or ""
+    return _key(fact["kind"], text, _nth(words, fact["start"] or 0, text), fields)
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["id"], "kind": row["kind"], "start": row["start"], "end": row["end"],
+            "text": row["text"], "fields": row["fields"], "confidence": row["confidence"],
+            "rule": row["rule"], "pipeline_version": row["pipeline_version"]}
+
+
+def _public_decision(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["id"], "decision": row["decision"], "kind": row["kind"],
+            "start": row["start"], "end": row["end"], "text": row["text"],
+            "fields": row["fields"], "decided_by": row["decided_by"],
+            "decided_at": row["decided_at"], "suggestion_id": row["suggestion_id"]}
+
+
+# --- deciding ---------------------------------------------------------------------------
+
+def clean_fields(db: Database, case_id: int, kind: str, fields: dict[str, Any],
+                 taxonomy: Taxonomy) -> dict[str, Any]:
+    """The final value of a fact, checked: people of this case, known labels, real dates."""
+    if kind not in KINDS:
+        raise Invalid(f"A fact is one of: {', '.join(KINDS)}.")
+    if kind in ("person", "child_seen"):
+        person_id = fields.get("person")
+        if person_id is not None:
+            person = case_rows.person_by_id(db, int(person_id)) if str(person_id).lstrip(
+                "-").isdigit() else None
+            if person is None or person["case_id"] != case_id:
+                raise Invalid("That person is not on this family's record.")
+            if kind == "child_seen" and person["category"] != "child":
+                raise Invalid("Only a child on this case can be recorded as seen.")
+            person_id = person["id"]
+        elif kind == "child_seen":
+            raise Invalid("Say which child was seen.")
+        clean: dict[str, Any] = {"person": person_id}
+        if kind == "child_seen":
+            clean["alone"] = bool(fields.get("alone"))
+        return clean
+    if kind == "date":
+        try:
+            value = date.fromisoformat(str(fields.get("value")))
+        except ValueError as err:
+            raise Invalid("A date looks like 2026-03-14.") from err
+        precision = fields.get("precision") or "day"
+        if precision not in PRECISIONS:
+            raise Invalid(f"A date's precision is one of: {', '.join(PRECISIONS)}.")
+        return {"value": value.isoformat(), "precision": precision}
+    label = fields.get("label")
+    known = taxonomy.risks if kind == "risk" else taxonomy.tags
+    if label not in known:
+        raise Invalid(f"Unknown {'risk indicator' if kind == 'risk' else 'theme'} {label!r}: "
+                      f"choose from {', '.join(sorted(known))}.")
+    if kind == "tag":
+        return {"label": label}
+    assertion = fields.get("assertion") or "present"
+    if assertion not in ASSERTIONS:
+        raise Invalid(f"An assertion is one of: {', '.join(ASSERTIONS)}.")
+    source = str(fields.get("source") or "")[:200] or None
+    return {"label": label, "assertion": assertion, "source": source}
+
+
+def decide(db: Database, user: User, taxonomy: Taxonomy, entry_id: int, suggestion_id: int,
+           decision: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Accept, edit or reject one suggestion of this entry."""
+    if decision not in ("accept", "edit", "reject"):
+        raise Invalid("A decision is accept, edit or reject.")
+    with transaction(db):
+        entry = entry_for(db, user, entry_id, "entry.decide")
+        suggestion = fact_rows.suggestion_by_id(db, suggestion_id)
+        if suggestion is None or suggestion["entry_id"] != entry_id:
+            raise NotFound("That suggestion does not belong to this entry.")
+        words = entry_words(entry)
+        nth = suggestion["fields"].get("nth", 1)
+        start = _locate(words, suggestion["text"], nth, suggestion["start"])
+        if start is None:
+            raise Conflict("The words of that suggestion have changed since it was made. "
+                           "Ask for suggestions again.")
+        suggested = {k: v for k, v in suggestion["fields"].items() if k != "nth"}
+        if decision == "reject":
+            value: dict[str, Any] = {}
+        else:
+            proposed = {**suggested, **(fields or {})} if decision == "edit" else suggested
+            value = clean_fields(db, entry["case_id"], suggestion["kind"], proposed, taxonomy)
+            if decision == "edit" and value == clean_fields(
+                    db, entry["case_id"], suggestion["kind"], suggested, taxonomy):
+                decision = "accept"
+        stored = {"accept": "accepted", "edit": "edited", "reject": "rejected"}[decision]
+        decision_id = fact_rows.insert_decision(db, {
+            "entry_id": entry_id, "suggestion_id": suggestion_id, "decision": stored,
+            "kind": suggestion["kind"], "start": start,
+            "end": start + len(suggestion["text"]), "text": suggestion["text"],
+            "fields": {**value, "nth": nth, "suggested": suggested},
+            "rule": suggestion["rule"], "pipeline_version": suggestion["pipeline_version"],
+            "decided_by": user.id})
+        if entry["status"] == "final" and stored != "rejected":
+            _insert_fact(db, entry, suggestion["kind"], start, suggestion["text"], value,
+                         decision_id, user.id)
+    return {"decision_id": decision_id, "decision": stored, "fields": value}
+
+
+def accept_many(db: Database, user: User, taxonomy: Taxonomy, entry_id: int,
+                suggestion_ids: list[int]) -> list[dict[str, Any]]:
+    """Accept several people and dates in one action (never risk indicators)."""
+    rows = [fact_rows.suggestion_by_id(db, i) for i in suggestion_ids]
+    if any(r is None or r["entry_id"] != entry_id for r in rows):
+        raise NotFound("A suggestion in that list does not belong to this entry.")
+    if any(r is not None and r["kind"] not in BULK_KINDS for r in rows):
+        raise Invalid("Only people and dates can be accepted together; confirm risk "
+                      "indicators, themes and children seen one by one.")
+    with transaction(db):
+        return [decide(db, user, taxonomy, entry_id, i, "accept") for i in suggestion_ids]
+
+
+def add_fact(db: Database, user: User, taxonomy: Taxonomy, entry_id: int, kind: str,
+             start: int, end: int, fields: dict[str, Any]) -> dict[str, Any]:
+    """A fact the engine missed, from words the worker selected."""
+    with transaction(db):
+        entry = entry_for(db, user, entry_id, "entry.add_fact")
+        words = entry_words(entry)
+        if not (0 <= start < end <= len(words)):
+            raise Invalid(f"The selected words must lie within the text (0 to {len(words)}).")
+        value = clean_fields(db, entry["case_id"], kind, fields, taxonomy)
+        text = words[start:end]
+        decision_id = fact_rows.insert_decision(db, {
+            "entry_id": entry_id, "decision": "added", "kind": kind, "start": start,
+            "end": end, "text": text, "fields": {**value, "nth": _nth(words, start, text)},
+            "rule": "by hand", "pipeline_version": None, "decided_by": user.id})
+        if entry["status"] == "final":
+            _insert_fact(db, entry, kind, start, text, value, decision_id, user.id)
+    return {"decision_id": decision_id, "decision": "added", "fields": value}
+
+
+# --- facts ------------------------------------------------------------------------------
+
+def _insert_fact(db: Database, entry: dict[str, Any], kind: str, start: int, text: str,
+                 value: dict[str, Any], decision_id: int | None, confirmed_by: int,
+                 revision: int | None = None, confirmed_at: str | None = None) -> int:
+    return fact_rows.insert_fact(db, {
+        "entry_id": entry["id"], "case_id": entry["case_id"],
+        "revision": revision or entry["revision_count"], "kind": kind, "start": start,
+        "end": start + len(text), "text": text,
+        "person_id": value.get("person"), "label": value.get("label"),
+        "assertion": value.get("assertion"), "source": value.get("source"),
+        "value": value.get("value"), "precision": value.get("precision"),
+        "alone": value.get("alone"), "decision_id": decision_id,
+        "confirmed_by": confirmed_by, "confirmed_at": confirmed_at})
+
+
+def store_confirmed(db: Database, entry: dict[str, Any], final_text: str) -> tuple[int, int]:
+    """At finalising: the draft's confirmed decisions become facts of revision 1.
+
+    Returns (facts stored, confirmed decisions whose words are no longer in the text)."""
+    stored = lost = 0
+    for decision in _latest_decisions(fact_rows.decisions_of(db, entry["id"])).values():
+        if decision["decision"] == "rejected":
+            continue
+        fields = decision["fields"]
+        start = _locate(final_text, decision["text"] or "", fields.get("nth", 1),
+                        decision["start"] or 0)
+        if start is None:
+            lost += 1
+            continue
+        _insert_fact(db, entry, decision["kind"], start, decision["text"], fields,
+                     decision["id"], decision["decided_by"])
+        stored += 1
+    return stored, lost
+
+
+def reanchor(db: Database, entry: dict[str, Any], old_text: str, new_text: str,
+             old_revision: int, new_revision: int) -> list[dict[str, Any]]:
+    """After an amendment: facts on unchanged words move to the new revision; facts whose
+    words changed come back as suggestions to re-confirm. Returns those."""
+    matcher = SequenceMatcher(None, old_text, new_text, autojunk=False)
+    blocks = [b for b in matcher.get_matching_blocks() if b.size]
+    old_facts = [f for f in db.query(
+        "SELECT * FROM facts WHERE entry_id = ? AND revision = ?", [entry["id"], old_revision])]
+    reconfirm = []
+    run = fact_rows.next_run(db, entry["id"])
+    for fact in old_facts:
+        start, end = fact["start"] or 0, fact["end"] or 0
+        moved = next((b.b + start - b.a for b in blocks
+                      if b.a <= start and end <= b.a + b.size), None)
+        if moved is not None:
+            fact_rows.insert_fact(db, {**fact, "revision": new_revision, "start": moved,
+                                       "end": moved + (end - start)})
+            continue
+        span = _changed_span(matcher, start, end, new_text)
+        if span is None:
+            continue
+        fields = {"person": fact["person_id"], "label": fact["label"],
+                  "assertion": fact["assertion"], "source": fact["source"],
+                  "value": fact["value"], "precision": fact["precision"],
+                  "alone": bool(fact["alone"]) if fact["alone"] is not None else None}
+        fields = {k: v for k, v in fields.items() if v is not None}
+        words = new_text[span[0]:span[1]]
+        fields["nth"] = _nth(new_text, span[0], words)
+        fields["was"] = fact["text"]
+        fact_rows.insert_suggestion(db, entry["id"], run, {
+            "kind": fact["kind"], "start": span[0], "end": span[1], "text": words,
+            "confidence": 1.0, "rule": f"reconfirm (fact {fact['id']})",
+            "pipeline_version": "amendment", **fields})
+        reconfirm.append({"kind": fact["kind"], "was": fact["text"], "now": words})
+    return reconfirm
+
+
+def _changed_span(matcher: SequenceMatcher, start: int, end: int,
+                  new_text: str) -> tuple[int, int] | None:
+    """Where the words at old [start, end) went in the new text, widened to whole words."""
+    j1 = j2 = None
+    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+        if a2 <= start or a1 >= end:
+            continue
+        if tag == "equal":
+            lo, hi = b1 + max(start - a1, 0), b1 + min(end, a2) - a1
+        else:
+            lo, hi = b1, b2
+        j1 = lo if j1 is None else min(j1, lo)
+        j2 = hi if j2 is None else max(j2, hi)
+    if j1 is None or j2 is None or j1 >= j2:
+        return None
+    while j1 > 0 and new_text[j1 - 1].isalnum():
+        j1 -= 1
+    while j2 < len(new_text) and new_text[j2].isalnum():
+        j2 += 1
+    words = new_text[j1:j2].strip()
+    if not words:
+        return None
+    j1 += len(new_text[j1:j2]) - len(new_text[j1:j2].lstrip())
+    return j1, j1 + len(words)
+
+
+# --- finalising and amending with facts -------------------------------------------------
+
+def finalise(db: Database, user: User, entry_id: int) -> dict[str, Any]:
+    """Finalise the draft and store its confirmed facts, all or nothing."""
+    with transaction(db):
+        entry = entries.finalise(db, user, entry_id)
+        stored, lost = store_confirmed(db, entry, entry["text"])
+    return {**entry, "facts_stored": stored, "facts_lost": lost}
+
+
+def amend(db: Database, user: User, entry_id: int, text: str, **changes: Any) -> dict[str, Any]:
+    """A new revision; facts on unchanged words carry over, the rest come back to re-confirm."""
+    with transaction(db):
+        before = entry_for(db, user, entry_id, "entry.amend", log=False)
+        entry = entries.amend(db, user, entry_id, text, **changes)
+        reconfirm = reanchor(db, entry, before["text"] or "", entry["text"],
+                             before["revision_count"], entry["revision_count"])
+    return {**entry, "reconfirm": reconfirm}
