@@ -1,0 +1,291 @@
+"""A case's own vocabulary, for hearing its names and risk words right.
+
+Built from the case record (members' names, nicknames, professionals' names and roles) and
+the local taxonomy (risk indicator and theme phrases in models/taxonomy.yaml). It gives the
+transcriber two things: a short decoder prompt, and the lexicon the post-correction pass
+matches recognised words against.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from service.asr.words import expand_stem
+
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+# Used when models/taxonomy.yaml is absent or unreadable: the starter risk vocabulary.
+FALLBACK_RISK_TERMS = (
+    "bruise", "bruises", "bruising", "burn", "injury", "injuries", "marks", "domestic abuse",
+    "domestic violence", "violence", "cannabis", "alcohol", "drunk", "heroin", "cocaine",
+    "overdose", "methadone", "neglect", "head lice", "missing from home", "exploitation",
+    "county lines", "self-harm", "self-harming", "suicidal", "depression", "sexual abuse",
+)
+# Kinship words when models/kinship.yaml is absent: (word, role words it points to).
+FALLBACK_KINSHIP = (
+    ("mum", ("mother",)), ("dad", ("father",)),
+    ("nan", ("grandmother", "maternal grandmother", "paternal grandmother")),
+    ("grandad", ("grandfather", "maternal grandfather", "paternal grandfather")),
+    ("step-dad", ("step-father", "stepfather", "mother's partner")),
+    ("step-mum", ("step-mother", "stepmother", "father's partner")),
+)
+TITLES = ("mr", "mrs", "ms", "miss", "dr", "doctor", "pc", "dc", "sergeant", "nurse")
+_SPLIT = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One lexicon entry: how it is written and what it is."""
+
+    text: str  # canonical written form: "Kowalski", "head lice", "step-dad"
+    kind: str  # "name", "kinship", "risk" or "theme"
+    source: str  # human-readable origin, shown with every correction
+    person: str | None = None  # member id, for names and kinship words
+    part: str = ""  # names: "first", "surname", "nickname", "usual short form" or "full"
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(_SPLIT.split(self.text.lower()))
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    name: str
+    role: str = ""
+    nicknames: tuple[str, ...] = ()
+
+    @property
+    def first(self) -> str:
+        return self.name.split()[0] if self.name.split() else ""
+
+    @property
+    def surname(self) -> str:
+        parts = self.name.split()
+        return parts[-1] if len(parts) > 1 else ""
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+
+
+def _phrase_terms(phrase: str) -> list[str]:
+    """Concrete word sequences from one taxonomy phrase pattern.
+
+    `a|b` alternatives expand (capped), `stem*` expands to real words, `{person}` and `...`
+    split the phrase, `?` and other marks are dropped. Fragments of one short word are
+    dropped: they are too common to correct towards ("hit", "row")."""
+    fragments: list[list[list[str]]] = [[]]
+    for token in phrase.lower().split():
+        if token == "..." or (token.startswith("{") and token.endswith("}")):
+            fragments.append([])
+            continue
+        options: list[str] = []
+        for alternative in token.split("|"):
+            alternative = alternative.strip("?!.,;:\"'()")
+            if alternative.endswith("*"):
+                stem = alternative.rstrip("*")
+                head, _, tail = stem.rpartition("-")  # "self-harm*" -> self- + harm*
+                expanded = expand_stem(tail) if tail else []
+                options += [f"{head}-{word}" if head else word for word in expanded]
+            elif alternative and not alternative.startswith("{"):
+                options.append(alternative)
+        if options:
+            fragments[-1].append(options[:6])
+        else:
+            fragments.append([])
+    terms: list[str] = []
+    for fragment in fragments:
+        if not fragment:
+            continue
+        for combination in itertools.islice(itertools.product(*fragment), 12):
+            text = " ".join(combination)
+            if len(combination) > 1 or len(text) >= 5:
+                terms.append(text)
+    return terms
+
+
+def load_taxonomy_terms(path: Path) -> list[Term] | None:
+    """Risk and theme terms from a taxonomy file, or None if it is absent or has another shape."""
+    data = _read_yaml(path)
+    if not isinstance(data, Mapping):
+        return None
+    terms: list[Term] = []
+    for section, kind in (("risk_indicators", "risk"), ("tags", "theme")):
+        entries = data.get(section)
+        if not isinstance(entries, list):
+            continue
+        for entry in entries:
+            if not isinstance(entry, Mapping):
+                continue
+            ident = str(entry.get("id", "")) or str(entry.get("label", "?"))
+            source = f"taxonomy {section[:-1] if section == 'tags' else 'risk indicator'} {ident}"
+            phrases = entry.get("phrases") or entry.get("patterns") or []
+            texts = [str(entry["label"])] if kind == "risk" and entry.get("label") else []
+            for phrase in phrases if isinstance(phrases, list) else []:
+                if isinstance(phrase, str):
+                    texts += _phrase_terms(phrase)
+            terms += [Term(text.lower(), kind, source) for text in texts]
+    return terms if any(term.kind == "risk" for term in terms) else None
+
+
+def load_nicknames(path: Path) -> dict[str, list[str]]:
+    """Formal first name -> short forms, from models/nicknames.yaml if present."""
+    data = _read_yaml(path)
+    names = data.get("names") if isinstance(data, Mapping) else None
+    if not isinstance(names, Mapping):
+        return {}
+    return {str(k).lower(): [str(v) for v in vs] for k, vs in names.items() if isinstance(vs, list)}
+
+
+def load_kinship(path: Path) -> list[tuple[str, tuple[str, ...]]]:
+    """(kinship word, the roles it points to) from models/kinship.yaml, or a small default."""
+    data = _read_yaml(path)
+    groups = data.get("family") if isinstance(data, Mapping) else None
+    if not isinstance(groups, list):
+        return list(FALLBACK_KINSHIP)
+    pairs = []
+    for group in groups:
+        if isinstance(group, Mapping) and isinstance(group.get("words"), list):
+            roles = tuple(str(role) for role in group.get("roles") or [])
+            pairs += [(str(word), roles) for word in group["words"]]
+    return pairs or list(FALLBACK_KINSHIP)
+
+
+def _norm_role(role: str) -> str:
+    return role.lower().replace("-", "").replace(" ", "")
+
+
+def _role_matches(member_role: str, kinship_roles: tuple[str, ...]) -> bool:
+    """Compare ignoring case, spaces and hyphens, as models/kinship.yaml says; a bracketed
+    part of the role ("grandmother (kinship carer)") counts as a role of its own."""
+    forms = {_norm_role(part) for part in re.split(r"[()]", member_role) if part.strip()}
+    return bool(forms & {_norm_role(role) for role in kinship_roles})
+
+
+@dataclass
+class CaseVocabulary:
+    """The words a case's dictation is likely to contain that Whisper may not know."""
+
+    members: list[Member] = field(default_factory=list)
+    terms: list[Term] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        members: Iterable[Mapping[str, Any]] = (),
+        *,
+        terms: Iterable[str] | None = None,
+        models_dir: Path | None = None,
+    ) -> CaseVocabulary:
+        """From case members (dicts with id, name, role, optional nicknames) and the taxonomy.
+
+        `terms`, if given, replaces the taxonomy's risk and theme terms."""
+        models_dir = models_dir or DEFAULT_MODELS_DIR
+        people = [
+            Member(
+                id=str(m.get("id", "")),
+                name=" ".join(str(m.get("name", "")).split()),
+                role=str(m.get("role", "") or ""),
+                nicknames=tuple(str(n) for n in (m.get("nicknames") or m.get("aliases") or [])),
+            )
+            for m in members
+            if str(m.get("name", "")).strip()
+        ]
+        vocabulary = cls(members=people)
+        vocabulary.terms += _name_terms(people, load_nicknames(models_dir / "nicknames.yaml"))
+        vocabulary.terms += _kinship_terms(people, load_kinship(models_dir / "kinship.yaml"))
+        if terms is not None:
+            vocabulary.terms += [Term(t.lower(), "risk", "given term list") for t in terms if t]
+        else:
+            taxonomy = load_taxonomy_terms(models_dir / "taxonomy.yaml")
+            vocabulary.terms += taxonomy or [
+                Term(t, "risk", "built-in risk words") for t in FALLBACK_RISK_TERMS
+            ]
+        vocabulary.terms = _unique(vocabulary.terms)
+        return vocabulary
+
+    @classmethod
+    def from_note(cls, note: Mapping[str, Any], **kwargs: Any) -> CaseVocabulary:
+        """From a note or case file in the annotated-note format (its `members`)."""
+        members = note.get("members") or []
+        return cls.build([m for m in members if isinstance(m, Mapping)], **kwargs)
+
+    @classmethod
+    def plain(cls, **kwargs: Any) -> CaseVocabulary:
+        """No case: the taxonomy's terms only."""
+        return cls.build([], **kwargs)
+
+    def names(self) -> list[Term]:
+        return [term for term in self.terms if term.kind == "name"]
+
+    def prompt(self) -> str:
+        """The decoder prompt, repeated for every 30 s window.
+
+        Kept short and shaped like the start of a note: a bare list of names with roles leaks
+        into the transcript ("Aisha Begum, mother, mother") and a long prompt makes the tiny
+        model lose its place. First names and nicknames in one list, surnames in brackets."""
+        if not self.members:
+            return ""
+        firsts: list[str] = []
+        for member in self.members:
+            for name in (member.first, *member.nicknames):
+                if name and name not in firsts:
+                    firsts.append(name)
+        surnames = list(dict.fromkeys(m.surname for m in self.members if m.surname))
+        listed = ", ".join(firsts[:-1]) + " and " + firsts[-1] if len(firsts) > 1 else firsts[0]
+        return f"Visit with {listed}" + (f" ({', '.join(surnames)})." if surnames else ".")
+
+
+def _name_terms(people: list[Member], nicknames: Mapping[str, list[str]]) -> list[Term]:
+    terms: list[Term] = []
+    for member in people:
+        source = f"{member.name} ({member.role})" if member.role else member.name
+        terms.append(Term(member.name, "name", source, member.id, "full"))
+        if member.first:
+            terms.append(Term(member.first, "name", source, member.id, "first"))
+        if member.surname:
+            terms.append(Term(member.surname, "name", source, member.id, "surname"))
+        for nickname in member.nicknames:
+            terms.append(Term(nickname, "name", source, member.id, "nickname"))
+        # Usual short forms (models/nicknames.yaml) are recognised but never corrected
+        # towards: "Dan" for Daniel is as likely to be someone else called Dean.
+        for nickname in nicknames.get(member.first.lower(), []):
+            terms.append(Term(nickname.title(), "name", source, member.id, "usual short form"))
+    return terms
+
+
+def _kinship_terms(
+    people: list[Member], kinship: list[tuple[str, tuple[str, ...]]]
+) -> list[Term]:
+    """Kinship words, linked to the member they point to when the record has one. Workers say
+    "Lucy's step-dad" about relations of any adult, so every word stays in the lexicon."""
+    terms = []
+    for word, roles in kinship:
+        member = next((m for m in people if _role_matches(m.role, roles)), None)
+        if member:
+            terms.append(Term(word, "kinship", f"{word}: {member.name} ({member.role})", member.id))
+        else:
+            terms.append(Term(word, "kinship", f"kinship word {word}"))
+    return terms
+
+
+def _unique(terms: list[Term]) -> list[Term]:
+    seen: set[tuple[str, str, str | None]] = set()
+    unique = []
+    for term in terms:
+        key = (term.text.lower(), term.kind, term.person)
+        if key not in seen:
+            seen.add(key)
+            unique.append(term)
+    return unique
