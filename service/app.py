@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -13,7 +14,14 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.errors import CasenotesError, NotSignedIn
-from service.routes import api, pages_admin, pages_auth, pages_cases, pages_entries
+from service.routes import (
+    api,
+    api_review,
+    pages_admin,
+    pages_auth,
+    pages_cases,
+    pages_entries,
+)
 from service.routes.limits import BodySizeLimit
 from service.routes.timing import ServerTiming
 from service.settings import Settings
@@ -27,6 +35,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     open_db(settings.database_path, migrate=True).close()
     app.state.db_pool = ConnectionPool(settings.database_path)
+    if settings.load_models and getattr(app.state, "suggester", None) is None:
+        from service.nlp import Suggester
+
+        # Loaded once, off the event loop; a test may hand one in to share.
+        app.state.suggester = await anyio.to_thread.run_sync(Suggester.load, settings.models_dir)
     yield
     app.state.db_pool.close()
 
@@ -43,12 +56,13 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.suggester = None
     templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))
     templates.env.globals.update(template_globals())
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
     for router in (pages_auth.router, pages_cases.router, pages_entries.router,
-                   pages_admin.router, api.router):
+                   pages_admin.router, api.router, api_review.router):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=2 * 1024 * 1024)
     app.add_middleware(ServerTiming)

@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from service import access
 from service.accounts import User, get_user_by_name, team_id_for
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.storage import cases as case_rows
 from service.storage import entries as entry_rows
 from service.storage.db import transaction
@@ -97,7 +97,7 @@ def _person_fields(fields: dict[str, Any]) -> dict[str, Any]:
             "address": address, "is_subject": bool(fields.get("is_subject"))}
 
 
-def _may_edit_people(db: Database, user: User, case_id: int, action: str) -> dict[str, Any]:
+def editable_case(db: Database, user: User, case_id: int, action: str) -> dict[str, Any]:
     """Admins keep the record; anyone who may read the case may add to it."""
     case = case_rows.case_by_id(db, case_id)
     if case is None:
@@ -105,13 +105,13 @@ def _may_edit_people(db: Database, user: User, case_id: int, action: str) -> dic
     if user.is_admin or access.can_read_case(db, user, case):
         return case
     access.record(db, user, action, "denied", case_id=case_id)
-    raise access.Forbidden("You do not have access to this case.")
+    raise Forbidden("You do not have access to this case.")
 
 
 def add_person(db: Database, user: User, case_id: int, fields: dict[str, Any]) -> int:
     clean = _person_fields(fields)
     with transaction(db):
-        _may_edit_people(db, user, case_id, "person.add")
+        editable_case(db, user, case_id, "person.add")
         person_id = case_rows.insert_person(db, case_id, clean)
         access.record(db, user, "person.add", case_id=case_id, person_id=person_id)
     return person_id
@@ -123,7 +123,7 @@ def edit_person(db: Database, user: User, person_id: int, fields: dict[str, Any]
         person = case_rows.person_by_id(db, person_id)
         if person is None:
             raise NotFound("There is no such person.")
-        _may_edit_people(db, user, person["case_id"], "person.edit")
+        editable_case(db, user, person["case_id"], "person.edit")
         case_rows.update_person(db, person_id, clean)
         access.record(db, user, "person.edit", case_id=person["case_id"], person_id=person_id)
 
@@ -132,14 +132,14 @@ def get_person(db: Database, user: User, person_id: int) -> dict[str, Any]:
     person = case_rows.person_by_id(db, person_id)
     if person is None:
         raise NotFound("There is no such person.")
-    _may_edit_people(db, user, person["case_id"], "person.view")
+    editable_case(db, user, person["case_id"], "person.view")
     access.record(db, user, "person.view", case_id=person["case_id"], person_id=person_id)
     return person
 
 
 def people_for_admin(db: Database, user: User, case_id: int) -> tuple[dict[str, Any],
                                                                      list[dict[str, Any]]]:
-    case = _may_edit_people(db, user, case_id, "people.view")
+    case = editable_case(db, user, case_id, "people.view")
     access.record(db, user, "people.view", case_id=case_id)
     return case, case_rows.people_on_case(db, case_id)
 

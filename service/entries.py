@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from service import access
 from service.accounts import User
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.storage import cases as case_rows
 from service.storage import entries as entry_rows
 from service.storage.db import transaction
@@ -103,11 +103,11 @@ def entry_for(db: Database, user: User, entry_id: int, action: str,
     assert case is not None
     if not access.can_read_case(db, user, case):
         access.record(db, user, action, "denied", case_id=case["id"], entry_id=entry_id)
-        raise access.Forbidden("You do not have access to this entry.")
+        raise Forbidden("You do not have access to this entry.")
     if entry["status"] == "draft" and entry["author_id"] != user.id:
         # A draft is the author's own until it is final.
         access.record(db, user, action, "denied", case_id=case["id"], entry_id=entry_id)
-        raise access.Forbidden("This entry is another worker's draft.")
+        raise Forbidden("This entry is another worker's draft.")
     if log:
         access.record(db, user, action, case_id=case["id"], entry_id=entry_id)
     return entry

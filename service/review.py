@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from service import access, entries
+from service import access, cases, entries
 from service.accounts import User
 from service.entries import entry_for
 from service.errors import Conflict, Invalid, NotFound
@@ -425,3 +425,21 @@ def amend(db: Database, user: User, entry_id: int, text: str, **changes: Any) ->
         reconfirm = reanchor(db, entry, before["text"] or "", entry["text"],
                              before["revision_count"], entry["revision_count"])
     return {**entry, "reconfirm": reconfirm}
+
+
+def add_person_from_mention(db: Database, user: User, taxonomy: Taxonomy, entry_id: int,
+                            suggestion_id: int, details: dict[str, Any]) -> dict[str, Any]:
+    """Someone not on the record becomes a person on the case, and the mention is linked.
+
+    The caller shows likely existing people first (people.check_new_person)."""
+    with transaction(db):
+        entry = entry_for(db, user, entry_id, "entry.decide", log=False)
+        suggestion = fact_rows.suggestion_by_id(db, suggestion_id)
+        if suggestion is None or suggestion["entry_id"] != entry_id:
+            raise NotFound("That suggestion does not belong to this entry.")
+        if suggestion["kind"] != "person":
+            raise Invalid("Only a mention of a person can become a person on the record.")
+        person_id = cases.add_person(db, user, entry["case_id"], details)
+        decided = decide(db, user, taxonomy, entry_id, suggestion_id, "edit",
+                         {"person": person_id})
+    return {**decided, "person_id": person_id}

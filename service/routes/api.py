@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from service import access, cases, entries
+from service import access, cases, entries, review
 from service.routes.deps import ApiUser, DbDep
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -75,6 +75,11 @@ class Entry(BaseModel):
     draft_text: str | None
     draft_version: int
     revisions: list[Revision] | None = None
+    facts_stored: int | None = Field(None, description="On finalising: facts stored")
+    facts_lost: int | None = Field(None, description="On finalising: confirmed facts whose "
+                                                     "words were no longer in the text")
+    reconfirm: list[dict[str, Any]] | None = Field(None, description="On amending: facts "
+                                                   "whose words changed, to confirm again")
 
 
 def _entry(row: dict[str, Any]) -> Entry:
@@ -129,16 +134,17 @@ def save_draft(db: DbDep, user: ApiUser, entry_id: int, body: DraftIn) -> dict[s
 
 @router.post("/entries/{entry_id}/finalise")
 def finalise(db: DbDep, user: ApiUser, entry_id: int) -> Entry:
-    """Make the draft final: it becomes revision 1 and is never changed in place."""
-    return _entry(entries.finalise(db, user, entry_id))
+    """Make the draft final: it becomes revision 1 and is never changed in place.
+    The draft's confirmed suggestions become facts; pending ones are discarded."""
+    return _entry(review.finalise(db, user, entry_id))
 
 
 @router.post("/entries/{entry_id}/revisions", status_code=201)
 def amend(db: DbDep, user: ApiUser, entry_id: int, body: RevisionIn) -> Entry:
     """Amend a final entry: a new revision; earlier ones stay readable."""
-    return _entry(entries.amend(db, user, entry_id, body.text, kind=body.kind,
-                                occurred_at=body.occurred_at, children=body.children,
-                                based_on=body.based_on))
+    return _entry(review.amend(db, user, entry_id, body.text, kind=body.kind,
+                               occurred_at=body.occurred_at, children=body.children,
+                               based_on=body.based_on))
 
 
 @router.post("/cases/{case_id}/people", status_code=201)

@@ -125,3 +125,16 @@ def children_of_cases(db: Database, case_ids: list[int]) -> list[dict[str, Any]]
         " ORDER BY case_id, dob, name",
         case_ids,
     ))
+
+
+def all_people(db: Database) -> list[dict[str, Any]]:
+    """Everyone on every record, with their case reference (for duplicate checks)."""
+    return list(db.query(
+        "SELECT people.*, cases.reference AS case_reference FROM people"
+        " JOIN cases ON cases.id = people.case_id ORDER BY people.id"
+    ))
+
+
+def mark_merged(db: Database, duplicate_id: int, keep_id: int, by: int) -> None:
+    db.execute("UPDATE people SET merged_into = ?, merged_at = ?, merged_by = ? WHERE id = ?",
+               [keep_id, now(), by, duplicate_id])
