@@ -145,6 +145,39 @@ def token_create(username: str) -> None:
     click.echo(accounts.create_token(_db(), username))
 
 
+@cli.group()
+def people() -> None:
+    """Likely duplicate person records across the authority, and merging them."""
+
+
+@people.command("duplicates")
+def people_duplicates() -> None:
+    """List likely duplicate person records for an admin to review."""
+    from service.people import duplicate_pairs
+
+    pairs = duplicate_pairs(_db())
+    if not pairs:
+        click.echo("No likely duplicates.")
+    for a, b, candidate in pairs:
+        click.echo(f"{candidate.score:.2f}  #{a['id']} {a['name']} ({a['case_reference']}"
+                   f"{', born ' + a['dob'] if a['dob'] else ''})  ~  #{b['id']} {b['name']} "
+                   f"({b['case_reference']}{', born ' + b['dob'] if b['dob'] else ''})  "
+                   f"[{'; '.join(candidate.reasons)}]")
+
+
+@people.command("merge")
+@click.argument("keep_id", type=int)
+@click.argument("duplicate_id", type=int)
+@click.option("--by", "admin", required=True, help="The admin making the merge (audited).")
+def people_merge(keep_id: int, duplicate_id: int, admin: str) -> None:
+    """Merge DUPLICATE_ID into KEEP_ID: both histories stay; the duplicate points at KEEP_ID."""
+    from service.people import merge
+
+    db = _db()
+    merge(db, accounts.get_user_by_name(db, admin), keep_id, duplicate_id)
+    click.echo(f"Merged #{duplicate_id} into #{keep_id}.")
+
+
 def main() -> None:
     try:
         cli(standalone_mode=False)

@@ -54,7 +54,11 @@ def _name_score(a: str, b: str) -> tuple[float, list[str]]:
     whole = fuzz.token_sort_ratio(a.lower(), b.lower()) / 100
     if whole >= 0.9:
         reasons.append("similar name")
-    return max(0.5 * first + 0.5 * last, whole), reasons
+    value = max(0.5 * first + 0.5 * last, whole)
+    if first < 0.85:
+        # Same surname, different first name: most often a relative, not a duplicate.
+        value = min(value, 0.6)
+    return value, reasons
 
 
 def score(a: dict[str, Any], b: dict[str, Any]) -> Candidate:
@@ -114,10 +118,10 @@ def check_new_person(db: Database, user: User, case_id: int,
 def duplicate_pairs(db: Database) -> list[tuple[dict[str, Any], dict[str, Any], Candidate]]:
     """Likely duplicate pairs across the authority, for an admin to review."""
     people = [p for p in case_rows.all_people(db) if not p["merged_into"]]
-    # Block on the surname's sound so this is not a comparison of everyone with everyone.
+    # Block on the start of the surname's sound, not to compare everyone with everyone.
     blocks: dict[str, list[dict[str, Any]]] = {}
     for person in people:
-        blocks.setdefault(jellyfish.metaphone(_parts(person["name"])[1] or "?"), []
+        blocks.setdefault(jellyfish.metaphone(_parts(person["name"])[1] or "?")[:2], []
                           ).append(person)
     pairs = []
     for block in blocks.values():

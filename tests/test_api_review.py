@@ -121,3 +121,37 @@ def test_engine_not_loaded_is_a_clear_503(settings: Settings, demo_db: Database)
     with TestClient(app) as plain:
         response = plain.post("/api/v1/entries/1/suggestions", headers=auth(demo_db))
         assert response.status_code == 503 and "not loaded" in response.json()["error"]
+
+
+def test_people_duplicates_and_merge_cli(tmp_path) -> None:  # noqa: ANN001
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CASENOTES_DATA_DIR": str(tmp_path), "CASENOTES_DEMO": "1"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "service.cli", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    run("demo")
+    assert "No likely duplicates" in run("people", "duplicates").stdout
+    from service.storage import open_db
+
+    db = open_db(tmp_path / "casenotes.db")
+    novak = case_id(db, "HCT-2001")
+    admin = accounts.get_user_by_name(db, "admin")
+    from service import cases
+
+    copy = cases.add_person(db, admin, novak, {"name": "Sarah Jone", "category": "other",
+                                               "dob": "1994-02-11"})
+    listed = run("people", "duplicates").stdout
+    assert "Sarah Jones" in listed and "Sarah Jone" in listed and "same date of birth" in listed
+    original = next(db.query("SELECT id FROM people WHERE name = 'Sarah Jones'"))["id"]
+    assert run("people", "merge", str(original), str(copy), "--by", "worker").returncode == 2
+    merged = run("people", "merge", str(original), str(copy), "--by", "admin")
+    assert merged.returncode == 0, merged.stderr
+    assert "No likely duplicates" in run("people", "duplicates").stdout
+    row = next(db.query("SELECT merged_into FROM people WHERE id = ?", [copy]))
+    assert row["merged_into"] == original
+    assert {r["action"] for r in db.query("SELECT action FROM access_log")} >= {"person.merge"}
