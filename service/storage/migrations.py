@@ -184,8 +184,8 @@ def m004_access_log(db: Database) -> None:
 
 def migrate(db: Database) -> None:
     """Apply every migration set, core first. Each storage module owns its own set."""
-    from service.storage import chronology, facts, transcriptions
+    from service.storage import chronology, facts, search, transcriptions
 
-    for migration_set in (migrations, facts.migrations, chronology.migrations,
-                          transcriptions.migrations):
+    for migration_set in (migrations, facts.migrations, search.migrations,
+                          chronology.migrations, transcriptions.migrations):
         migration_set.apply(db)
