@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.errors import CasenotesError, NotSignedIn
 from service.routes import (
     api,
+    api_dictation,
     api_review,
     pages_admin,
     pages_auth,
@@ -27,6 +28,7 @@ from service.routes.timing import ServerTiming
 from service.settings import Settings
 from service.storage import open_db
 from service.storage.db import ConnectionPool
+from service.transcription_queue import TranscriptionQueue
 from service.web import template_globals
 
 
@@ -40,7 +42,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         # Loaded once, off the event loop; a test may hand one in to share.
         app.state.suggester = await anyio.to_thread.run_sync(Suggester.load, settings.models_dir)
+    app.state.transcription_queue = TranscriptionQueue(settings)
+    app.state.transcription_queue.start()
     yield
+    await anyio.to_thread.run_sync(app.state.transcription_queue.stop)
     app.state.db_pool.close()
 
 
@@ -62,9 +67,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
     for router in (pages_auth.router, pages_cases.router, pages_entries.router,
-                   pages_admin.router, api.router, api_review.router):
+                   pages_admin.router, api.router, api_review.router, api_dictation.router):
         app.include_router(router)
-    app.add_middleware(BodySizeLimit, max_bytes=2 * 1024 * 1024)
+    app.add_middleware(BodySizeLimit, max_bytes=2 * 1024 * 1024,
+                       upload_bytes=settings.max_audio_mb * 1024 * 1024 + 64 * 1024,
+                       upload_prefixes=(api_dictation.UPLOAD_PREFIX,))
     app.add_middleware(ServerTiming)
     _add_error_handlers(app, templates)
     return app
