@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from service import access
+from service import access, dictation
 from service.accounts import User
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.storage import cases as case_rows
@@ -147,6 +147,7 @@ def finalise(db: Database, user: User, entry_id: int) -> dict[str, Any]:
         entry_rows.insert_revision(db, entry_id, entry["kind"], entry["occurred_at"], text,
                                    entry["draft_children"], user.id)
         entry_rows.clear_draft(db, entry_id)
+    dictation.entry_finalised(db, entry_id)  # its audio goes unless settings keep it
     return _entry(db, entry_id)
 
 

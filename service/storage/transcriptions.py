@@ -62,12 +62,13 @@ def m001_transcriptions(db: Database) -> None:
 
 
 def insert_job(db: Database, entry_id: int, case_id: int, user_id: int, filename: str,
-               keep_audio: bool) -> int:
+               part_path: str, keep_audio: bool) -> int:
+    """A new dictation, its audio arriving at `part_path` until it is complete."""
     stamp = now()
     cursor = db.execute(
-        "INSERT INTO transcriptions (entry_id, case_id, user_id, status, filename, keep_audio,"
-        " created_at, updated_at) VALUES (?, ?, ?, 'uploading', ?, ?, ?, ?)",
-        [entry_id, case_id, user_id, filename, int(keep_audio), stamp, stamp],
+        "INSERT INTO transcriptions (entry_id, case_id, user_id, status, filename, audio_path,"
+        " keep_audio, created_at, updated_at) VALUES (?, ?, ?, 'uploading', ?, ?, ?, ?, ?)",
+        [entry_id, case_id, user_id, filename, part_path, int(keep_audio), stamp, stamp],
     )
     return int(cursor.lastrowid)
 
@@ -175,16 +176,18 @@ def jobs_with_audio_of_entry(db: Database, entry_id: int) -> list[dict[str, Any]
         " AND audio_deleted_at IS NULL", [entry_id]))
 
 
-def audio_still_needed(db: Database, sha256: str, entry_id: int) -> bool:
-    """Whether another entry's job still holds the same recording (content-addressed files
-    are shared): a draft elsewhere, or a final entry whose audio is kept."""
+def audio_still_needed(db: Database, sha256: str, *, except_entry: int = 0,
+                       except_job: int = 0) -> bool:
+    """Whether another job still holds the same recording (content-addressed files are
+    shared): one for a draft elsewhere, or a final entry whose audio is kept."""
     row = one_row(
         db,
         "SELECT 1 FROM transcriptions JOIN entries ON entries.id = transcriptions.entry_id"
         " WHERE transcriptions.audio_sha256 = ? AND transcriptions.entry_id != ?"
-        " AND transcriptions.audio_deleted_at IS NULL"
+        " AND transcriptions.id != ? AND transcriptions.audio_deleted_at IS NULL"
+        " AND transcriptions.status != 'failed'"
         " AND (entries.status = 'draft' OR transcriptions.keep_audio = 1) LIMIT 1",
-        [sha256, entry_id])
+        [sha256, except_entry, except_job])
     return row is not None
 
 
