@@ -103,10 +103,6 @@ def team(db: Database, team_id: int) -> dict[str, Any] | None:
 
 # --- the entries behind a number -----------------------------------------------------------
 
-ENTRY_FILTERS = ("kind", "label", "month", "case_id", "author_id", "since", "person_id",
-                 "alone", "rule", "decision")
-
-
 def _entry_filter(team_id: int, since: str, filters: dict[str, Any]) -> tuple[str, list[Any]]:
     """WHERE clause (over entries joined to cases) for the entries behind one number."""
     where = ["cases.team_id = ?", "entries.status = 'final'", "entries.occurred_at >= ?"]
@@ -137,10 +133,10 @@ def _entry_filter(team_id: int, since: str, filters: dict[str, Any]) -> tuple[st
                      " AND facts.revision = entries.revision_count AND "
                      + " AND ".join(fact) + ")")
         params += params_fact
-    if filters.get("rule") is not None and filters.get("decision_kind"):
+    if filters.get("decision_kind"):
         clause = ("EXISTS (SELECT 1 FROM decisions WHERE decisions.entry_id = entries.id"
                   " AND decisions.kind = ? AND coalesce(decisions.rule, '') = ?")
-        params += [filters["decision_kind"], filters["rule"]]
+        params += [filters["decision_kind"], filters.get("rule") or ""]
         if filters.get("decision"):
             clause += " AND decisions.decision = ?"
             params.append(filters["decision"])

@@ -1,0 +1,365 @@
+"""The manager view: what workers have confirmed across a team's caseload.
+
+Only confirmed facts and workers' decisions feed it; machine suggestions never do. It shows
+counts and dates, never targets, deadlines or red lights (the ICS lesson): every number is a
+count of entries and links to the entries behind it, so a manager reads the narrative, not
+a score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlite_utils import Database
+
+from service import access
+from service.accounts import User
+from service.errors import Forbidden, Invalid, NotFound
+from service.settings import PROJECT_ROOT
+from service.storage import dashboard as rows
+from service.storage import facts as fact_rows
+from service.storage import users as user_rows
+from service.storage.facts import DECISIONS, FACT_KINDS
+
+DEFAULT_MONTHS = 12
+DEFAULT_DAYS = 28
+MAX_MONTHS = 60
+ENTRY_PAGE = 100
+KIND_NAMES = {"risk": "Risk indicator", "tag": "Theme", "person": "Person", "date": "Date",
+              "child_seen": "Child seen"}
+ALL_TIME = "1900-01-01"
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,80}$")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+# --- labels from the local taxonomy -----------------------------------------------------
+
+@lru_cache(maxsize=4)
+def _labels_at(path: Path, mtime: float) -> dict[str, str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    found = {}
+    for section in ("risk_indicators", "tags"):
+        for item in data.get(section) or []:
+            if isinstance(item, dict) and item.get("id"):
+                found[str(item["id"])] = str(item.get("label") or item["id"])
+    return found
+
+
+def label_name(label: str | None, models_dir: Path = PROJECT_ROOT / "models") -> str:
+    """'Physical injury' for 'physical_injury'; the taxonomy can change while we run."""
+    if not label:
+        return ""
+    path = models_dir / "taxonomy.yaml"
+    try:
+        labels = _labels_at(path, path.stat().st_mtime)
+    except (OSError, yaml.YAMLError):
+        labels = {}
+    return labels.get(label) or label.replace("_", " ").capitalize()
+
+
+# --- which team ------------------------------------------------------------------------
+
+def _team_for(db: Database, user: User, team_id: int | None, action: str) -> dict[str, Any]:
+    """A manager's own team; a manager who is also an admin may look at any team."""
+    if "manager" not in user.roles:
+        access.record(db, user, action, "denied", detail="not a manager")
+        raise Forbidden("The manager view is for team managers.")
+    wanted = team_id if team_id is not None else user.team_id
+    if wanted is None:
+        raise NotFound("You are not in a team yet. Ask an administrator to add you to one.")
+    if wanted != user.team_id and not user.is_admin:
+        access.record(db, user, action, "denied", detail=f"team {wanted}")
+        raise Forbidden("You can see your own team's cases only.")
+    team = rows.team(db, wanted)
+    if team is None:
+        raise NotFound("There is no such team.")
+    return team
+
+
+def _since(months: int, today: date) -> str:
+    """The first day of the month `months - 1` months before this one."""
+    if not 1 <= months <= MAX_MONTHS:
+        raise Invalid(f"Choose between 1 and {MAX_MONTHS} months.")
+    index = today.year * 12 + today.month - 1 - (months - 1)
+    return f"{index // 12:04d}-{index % 12 + 1:02d}-01"
+
+
+def _months(since: str, today: date) -> list[str]:
+    year, month = int(since[:4]), int(since[5:7])
+    found = []
+    while (year, month) <= (today.year, today.month):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+# --- the view --------------------------------------------------------------------------
+
+@dataclass
+class LabelRow:
+    kind: str
+    label: str
+    name: str
+    by_month: dict[str, int]
+    total: int
+
+
+@dataclass
+class GroupRow:
+    """One case or one worker: entries with any risk / any theme, and per label."""
+    id: int
+    name: str
+    risk_entries: int = 0
+    tag_entries: int = 0
+    labels: list[tuple[str, str, str, int]] = field(default_factory=list)  # kind, label, name, n
+
+
+@dataclass
+class ManagerView:
+    team: dict[str, Any]
+    teams: list[dict[str, Any]]
+    months: int
+    days: int
+    since: str
+    recent_since: str
+    month_list: list[str]
+    entries_by_month: dict[str, dict[str, int]]      # kind -> month -> entries
+    labels: dict[str, list[LabelRow]]                # kind -> rows
+    by_case: list[GroupRow]
+    by_worker: list[GroupRow]
+    recent: list[dict[str, Any]]
+    children: list[dict[str, Any]]
+    acceptance_by_kind: list[dict[str, Any]]
+    acceptance_by_rule: list[dict[str, Any]]
+
+
+def manager_view(db: Database, user: User, team_id: int | None = None, *,
+                 months: int = DEFAULT_MONTHS, days: int = DEFAULT_DAYS,
+                 today: date | None = None) -> ManagerView:
+    today = today or date.today()
+    team = _team_for(db, user, team_id, "dashboard.view")
+    since = _since(months, today)
+    if not 1 <= days <= 366:
+        raise Invalid("Choose between 1 and 366 days.")
+    recent_since = (today - timedelta(days=days)).isoformat()
+    month_list = _months(since, today)
+    label_counts = rows.team_label_counts(db, team["id"], since)
+    kind_counts = rows.team_kind_counts(db, team["id"], since)
+    cases = {c["id"]: c for c in rows.team_cases(db, team["id"])}
+    authors = rows.users_by_id(db, sorted({r["author_id"] for r in kind_counts}))
+    view = ManagerView(
+        team=team,
+        teams=user_rows.list_teams(db) if user.is_admin else [team],
+        months=months, days=days, since=since, recent_since=recent_since,
+        month_list=month_list,
+        entries_by_month=_by_month(kind_counts, month_list),
+        labels=_label_rows(label_counts, month_list),
+        by_case=_groups(label_counts, kind_counts, "case_id",
+                        {i: f"{c['family_name']} ({c['reference']})" for i, c in cases.items()}),
+        by_worker=_groups(label_counts, kind_counts, "author_id",
+                          {i: u["display_name"] for i, u in authors.items()}),
+        recent=_recent(rows.team_recent_risks(db, team["id"], recent_since), cases),
+        children=_children(db, team["id"]),
+        **_acceptance(rows.team_decision_counts(db, team["id"], since)),
+    )
+    access.record(db, user, "dashboard.view",
+                  detail=f"team {team['id']}, {months} months, {days} days")
+    return view
+
+
+def _by_month(kind_counts: list[dict[str, Any]], month_list: list[str]
+              ) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = {k: dict.fromkeys(month_list, 0) for k in ("risk", "tag")}
+    for row in kind_counts:
+        if row["month"] in found[row["kind"]]:
+            found[row["kind"]][row["month"]] += row["n"]
+    return found
+
+
+def _label_rows(label_counts: list[dict[str, Any]], month_list: list[str]
+                ) -> dict[str, list[LabelRow]]:
+    table: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(month_list, 0))
+    for row in label_counts:
+        months = table[(row["kind"], row["label"])]
+        if row["month"] in months:
+            months[row["month"]] += row["n"]
+    found: dict[str, list[LabelRow]] = {"risk": [], "tag": []}
+    for (kind, label), months in table.items():
+        found[kind].append(LabelRow(kind, label, label_name(label), months, sum(months.values())))
+    for kind_rows in found.values():
+        kind_rows.sort(key=lambda r: (-r.total, r.name))
+    return found
+
+
+def _groups(label_counts: list[dict[str, Any]], kind_counts: list[dict[str, Any]], key: str,
+            names: dict[int, str]) -> list[GroupRow]:
+    groups: dict[int, GroupRow] = {}
+    for row in kind_counts:
+        group = groups.setdefault(row[key], GroupRow(row[key], names.get(row[key], "?")))
+        if row["kind"] == "risk":
+            group.risk_entries += row["n"]
+        else:
+            group.tag_entries += row["n"]
+    per_label: dict[tuple[int, str, str], int] = defaultdict(int)
+    for row in label_counts:
+        per_label[(row[key], row["kind"], row["label"])] += row["n"]
+    for (group_id, kind, label), n in per_label.items():
+        groups[group_id].labels.append((kind, label, label_name(label), n))
+    for group in groups.values():
+        group.labels.sort(key=lambda t: (t[0] != "risk", -t[3], t[2]))
+    return sorted(groups.values(), key=lambda g: (-g.risk_entries, -g.tag_entries, g.name))
+
+
+def _recent(recent: list[dict[str, Any]], cases: dict[int, dict[str, Any]]
+            ) -> list[dict[str, Any]]:
+    by_case: dict[int, dict[str, Any]] = {}
+    for row in recent:  # newest first
+        case = by_case.setdefault(row["case_id"], {**cases[row["case_id"]], "latest": row["latest"],
+                                                   "labels": []})
+        case["labels"].append({"label": row["label"], "name": label_name(row["label"]),
+                               "n": row["n"], "latest": row["latest"]})
+    return list(by_case.values())
+
+
+def _children(db: Database, team_id: int) -> list[dict[str, Any]]:
+    children = rows.team_children(db, team_id)
+    seen = fact_rows.last_seen(db, [c["id"] for c in children])
+    return [dict(c, seen=seen.get(c["id"], {}).get("seen"),
+                 seen_alone=seen.get(c["id"], {}).get("seen_alone")) for c in children]
+
+
+def _acceptance(decision_counts: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Accepted as suggested, edited, rejected, and added by hand (what the rules missed)."""
+    by_rule: dict[tuple[str, str], dict[str, Any]] = {}
+    by_kind: dict[str, dict[str, Any]] = {}
+    for row in decision_counts:
+        for key, store, extra in (((row["kind"], row["rule"]), by_rule, {"rule": row["rule"]}),
+                                  (row["kind"], by_kind, {})):
+            item = store.setdefault(key, {"kind": row["kind"], "kind_name": KIND_NAMES.get(
+                row["kind"], row["kind"]), **extra, **dict.fromkeys(DECISIONS, 0)})
+            item[row["decision"]] += row["n"]
+    for item in [*by_rule.values(), *by_kind.values()]:
+        judged = item["accepted"] + item["edited"] + item["rejected"]
+        item["judged"] = judged
+        item["rate"] = round(100 * (item["accepted"] + item["edited"]) / judged) if judged else None
+    # Hand-added facts have no rule: they belong to the kind's row, not a rule's.
+    rules = [r for r in by_rule.values() if r["rule"] or r["judged"]]
+    return {"acceptance_by_kind": sorted(by_kind.values(), key=lambda r: r["kind"]),
+            "acceptance_by_rule": sorted(rules, key=lambda r: (r["kind"], -r["judged"], r["rule"]))}
+
+
+# --- the entries behind a number ---------------------------------------------------------
+
+@dataclass
+class EntryList:
+    team: dict[str, Any]
+    description: str
+    filters: dict[str, Any]
+    months: int
+    entries: list[dict[str, Any]]
+    total: int
+    page: int
+    pages: int
+
+
+def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
+    """Check the query of an entry list; unknown keys are ignored."""
+    found: dict[str, Any] = {}
+    kind = raw.get("kind") or None
+    if kind is not None:
+        if kind not in ("risk", "tag"):
+            raise Invalid("Choose risk or tag.")
+        found["kind"] = kind
+    label = raw.get("label") or None
+    if label is not None:
+        if not _ID.match(label):
+            raise Invalid("That is not a taxonomy id.")
+        found["label"] = label
+    month = raw.get("month") or None
+    if month is not None:
+        if not _MONTH.match(month):
+            raise Invalid("A month looks like 2026-03.")
+        found["month"] = month
+    since = raw.get("since") or None
+    if since is not None:
+        try:
+            found["since"] = date.fromisoformat(since).isoformat()
+        except ValueError as err:
+            raise Invalid("A date looks like 2026-03-14.") from err
+    for key in ("case_id", "author_id", "person_id"):
+        value = raw.get(key)
+        if value not in (None, ""):
+            try:
+                found[key] = int(value)
+            except (TypeError, ValueError) as err:
+                raise Invalid(f"{key} must be a number.") from err
+    if str(raw.get("alone") or "") in ("1", "true", "yes"):
+        found["alone"] = True
+    decision_kind = raw.get("decision_kind") or None
+    if decision_kind is not None:
+        if decision_kind not in FACT_KINDS:
+            raise Invalid(f"Choose a suggestion kind: {', '.join(FACT_KINDS)}.")
+        found["decision_kind"] = decision_kind
+        found["rule"] = str(raw.get("rule") or "")[:200]
+        decision = raw.get("decision") or None
+        if decision is not None:
+            if decision not in DECISIONS:
+                raise Invalid(f"Choose a decision: {', '.join(DECISIONS)}.")
+            found["decision"] = decision
+    return found
+
+
+def entries_behind(db: Database, user: User, team_id: int | None, raw_filters: dict[str, Any],
+                   *, months: int = DEFAULT_MONTHS, page: int = 1,
+                   today: date | None = None) -> EntryList:
+    """The final entries one number on the manager view counts."""
+    today = today or date.today()
+    team = _team_for(db, user, team_id, "dashboard.entries")
+    filters = clean_filters(raw_filters)
+    page = max(page, 1)
+    entries, total = rows.entries_behind(db, team["id"], _since(months, today), filters,
+                                         ENTRY_PAGE, (page - 1) * ENTRY_PAGE)
+    access.record(db, user, "dashboard.entries",
+                  detail=f"team {team['id']}, {total} entries, "
+                         + ", ".join(f"{k}={v}" for k, v in sorted(filters.items()) if k != "rule"))
+    return EntryList(team, _describe(db, filters, months, team["id"]), filters, months,
+                     entries, total, page, max(1, -(-total // ENTRY_PAGE)))
+
+
+def _describe(db: Database, filters: dict[str, Any], months: int, team_id: int) -> str:
+    """'Entries with Physical injury confirmed, in 2026-03, ...' — what the list holds."""
+    parts = []
+    if filters.get("kind"):
+        what = label_name(filters["label"]) if filters.get("label") else (
+            "any risk indicator" if filters["kind"] == "risk" else "any theme")
+        parts.append(f"with {what} confirmed")
+    if filters.get("person_id") is not None:
+        child = next((c for c in rows.team_children(db, team_id)
+                      if c["id"] == filters["person_id"]), None)
+        name = child["name"] if child else "this child"
+        parts.append(f"where {name} was seen" + (" alone" if filters.get("alone") else ""))
+    if filters.get("decision_kind"):
+        decision = filters.get("decision", "any decision")
+        parts.append(f"with {KIND_NAMES[filters['decision_kind']].lower()} suggestions "
+                     f"from rule “{filters['rule'] or 'none'}” ({decision})")
+    if filters.get("month"):
+        parts.append(f"in {filters['month']}")
+    if filters.get("case_id") is not None:
+        case = next((c for c in rows.team_cases(db, team_id) if c["id"] == filters["case_id"]),
+                    None)
+        parts.append(f"on the {case['family_name']} case" if case else "on this case")
+    if filters.get("author_id") is not None:
+        author = rows.users_by_id(db, [filters["author_id"]]).get(filters["author_id"])
+        parts.append(f"recorded by {author['display_name']}" if author else "by this worker")
+    if filters.get("since"):
+        parts.append(f"since {filters['since']}" if filters["since"] != ALL_TIME else "at any time")
+    else:
+        parts.append(f"in the last {months} months")
+    return "Entries " + ", ".join(parts)
