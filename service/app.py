@@ -19,12 +19,14 @@ from service.routes import (
     api_dashboard,
     api_dictation,
     api_review,
+    api_search,
     pages_admin,
     pages_auth,
     pages_cases,
     pages_chronology,
     pages_dashboard,
     pages_entries,
+    pages_search,
 )
 from service.routes.limits import BodySizeLimit
 from service.routes.timing import ServerTiming
@@ -71,7 +73,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
     for router in (pages_auth.router, pages_cases.router, pages_entries.router,
                    pages_admin.router, api.router, api_review.router, pages_dashboard.router,
-                   pages_chronology.router, api_dashboard.router, api_dictation.router):
+                   pages_chronology.router, api_dashboard.router, api_dictation.router,
+                   pages_search.router, api_search.router):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=2 * 1024 * 1024,
                        upload_bytes=settings.max_audio_mb * 1024 * 1024 + 64 * 1024,
