@@ -178,6 +178,67 @@ def people_merge(keep_id: int, duplicate_id: int, admin: str) -> None:
     click.echo(f"Merged #{duplicate_id} into #{keep_id}.")
 
 
+# --- search -----------------------------------------------------------------------------
+
+@cli.command("search")
+@click.argument("query", default="")
+@click.option("--user", "username", required=True,
+              help="Search as this user, with their access (the search is logged as theirs).")
+@click.option("--case", "case_id", type=int, default=None, help="Only this case (id).")
+@click.option("--kind", default=None, help="Entry kind, e.g. home_visit.")
+@click.option("--from", "occurred_from", default=None, help="Happened on or after (date).")
+@click.option("--to", "occurred_to", default=None, help="Happened on or before (date).")
+@click.option("--order", type=click.Choice(["relevance", "newest", "oldest"]),
+              default="relevance")
+@click.option("--all-versions", is_flag=True, help="Search earlier versions of amended entries.")
+@click.option("--page", type=int, default=1)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def search_command(query: str, username: str, case_id: int | None, kind: str | None,
+                   occurred_from: str | None, occurred_to: str | None, order: str,
+                   all_versions: bool, page: int, as_json: bool) -> None:
+    """Search the narrative as USER would (for administrators at the console)."""
+    import json
+
+    from service import search
+
+    db = _db()
+    params = {"q": query, "case": case_id, "kind": kind, "from": occurred_from,
+              "to": occurred_to, "order": order, "revisions": "all" if all_versions else None,
+              "page": page}
+    wanted, hints = search.request_from({k: v for k, v in params.items() if v is not None})
+    results = search.search(db, accounts.get_user_by_name(db, username), wanted, hints,
+                            via="cli")
+    if as_json:
+        click.echo(json.dumps({"total": results.total, "hints": results.hints,
+                               "results": results.hits}, ensure_ascii=False))
+        return
+    for hint in results.hints:
+        click.echo(f"Hint: {hint}", err=True)
+    click.echo(f"{results.total} result{'s' if results.total != 1 else ''}"
+               + (f", page {wanted.page} of {results.pages}" if results.pages > 1 else ""))
+    for hit in results.hits:
+        snippet = "".join(f"[{p['text']}]" if p["match"] else p["text"] for p in hit["snippet"])
+        version = (f" (version {hit['revision']} of {hit['revision_count']})"
+                   if hit["revision"] < hit["revision_count"] else "")
+        click.echo(f"\n{hit['case_reference']} {hit['family_name']} · {hit['kind_label']} · "
+                   f"{hit['occurred_at']} · {hit['author_name']} · entry {hit['entry_id']}"
+                   f"{version}")
+        click.echo("  " + " ".join(snippet.split()))
+
+
+@cli.command()
+def reindex() -> None:
+    """Rebuild the search index from the entries."""
+    import time
+
+    from service import search
+
+    started = time.perf_counter()
+    indexed, stored = search.reindex(_db())
+    click.echo(f"Indexed {indexed} of {stored} entry revisions in "
+               f"{time.perf_counter() - started:.1f} s.")
+
+
 def main() -> None:
     try:
         cli(standalone_mode=False)
