@@ -72,6 +72,8 @@ def _team_for(db: Database, user: User, team_id: int | None, action: str) -> dic
         access.record(db, user, action, "denied", detail="not a manager")
         raise Forbidden("The manager view is for team managers.")
     wanted = team_id if team_id is not None else user.team_id
+    if wanted is None and user.is_admin:
+        wanted = next((t["id"] for t in user_rows.list_teams(db)), None)
     if wanted is None:
         raise NotFound("You are not in a team yet. Ask an administrator to add you to one.")
     if wanted != user.team_id and not user.is_admin:
