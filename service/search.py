@@ -162,14 +162,14 @@ def search(db: Database, user: User, request: SearchRequest, hints: list[str] | 
     visible_ids = tuple(c["id"] for c in visible)
     if request.case is not None:
         results.case = _case_in(db, user, request.case, visible)
-    if not query.expression and not request.filters():
-        return results  # an empty form, or only words that cannot be searched: nothing to log
+    if not request.q.strip() and not request.filters():
+        return results  # the empty form: nothing asked, nothing to log
     if not user.roles & CASE_ROLES:
         results.hints.append("Your account has no case role, so there are no case records "
                              "for you to search.")
     results.searched = True
     filters = _filters(request, query, user, visible)
-    if visible_ids:
+    if visible_ids and (query.expression or not request.q.strip()):
         try:
             _run(db, filters, request, results)
         except sqlite3.OperationalError as err:

@@ -171,7 +171,7 @@ def parse(text: str) -> ParsedQuery:
                          f"\u201c{dropped_stop[0]}\u201d), which appear in nearly every entry. "
                          "Add a more specific word, or put the words in quote marks to find "
                          "that exact phrase.")
-        elif dropped_symbols or text:
+        elif dropped_symbols or parsed.text.strip():
             hints.append("Your search had no letters or numbers to look for. Search for words, "
                          "like: bruise, \"seen alone\", school OR nursery, feed* -bottle.")
         return parsed
