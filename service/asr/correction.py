@@ -27,6 +27,8 @@ KNOWN_WORD_PENALTY = 0.10  # a real English word is probably what was said
 CONTEXT_BONUS = 0.12  # "Imran has in": a surname is expected after the first name
 UNSURE_BONUS = 0.06  # Whisper's own word probability was low
 UNSURE_PROBABILITY = 0.5
+SPLIT_WORD_THRESHOLD = 0.86
+KINSHIP_PENALTY = 0.10
 
 _PARTS = re.compile(r"^(\s*[^\w'’]*)([\w'’-]*?)('s|’s)?([^\w'’]*)$", re.UNICODE)
 _LETTERS = re.compile(r"[^a-z]")
@@ -136,7 +138,7 @@ class Corrector:
     def __init__(self, vocabulary: CaseVocabulary) -> None:
         self.vocabulary = vocabulary
         self.known_keys = {letters(t.text) for t in vocabulary.terms}
-        self.known_words = {letters(w) for t in vocabulary.terms for w in t.words}
+        self.known_words = {letters(w) for t in vocabulary.terms for w in t.words} - STOPWORDS
         targets = []
         for term in vocabulary.terms:
             key = letters(term.text)
@@ -208,6 +210,8 @@ class Corrector:
         cores = [p[1] for p in span]
         if not all(letters(core) for core in cores):
             return None
+        if any(core.isupper() and len(core) > 1 for core in cores):
+            return None  # acronyms (PNC, CAMHS, GP) are written on purpose
         # Words in one run must not be split by punctuation, and only the last may be possessive.
         for i, (lead, _core, possessive, trail) in enumerate(span):
             if (i < count - 1 and (trail.strip() or possessive)) or (i > 0 and lead.strip()):
@@ -243,8 +247,11 @@ class Corrector:
             if not 0.6 <= len(key) / len(target.key) <= 1.7:
                 continue
             term_words = [letters(w) for w in term.words]
-            if exact and (len(term_words) != count or any(w not in term_words for w in exact)):
-                continue  # "saw Tyler" is not a mishearing of "Tyler"
+            if exact and (len(term_words) != count or any(
+                    w in self.known_words and w != t for w, t in zip(span_words, term_words,
+                                                                     strict=True))):
+                continue  # "saw Tyler" is not a mishearing of "Tyler", nor "if Kavita" of
+                # "Kavita Shah": a case word stays in its place
             if len(term_words) > 1 and len(term_words) != count:
                 continue  # phrases match word for word, not by swallowing neighbours
             expected = bool(exact and term.kind == "name") or self._expected(
@@ -262,13 +269,28 @@ class Corrector:
             # Whisper's own language model is usually right about ordinary English words: a
             # real word becomes a risk or kinship word only if Whisper was unsure of it, and
             # becomes a name only on close evidence.
-            heard_known = all(h in STOPWORDS or h in word_ranks() for h, _ in pairs)
+            if any(_inflection(h, t) for h, t in pairs):
+                continue  # "smells" for "smell" is grammar, not a mishearing
+            heard_known = all(w in STOPWORDS or w in word_ranks() for w in span_words)
             threshold = BASE_THRESHOLD
             notes = []
             if heard_known:
-                if term.kind != "name" and not unsure:
-                    continue
                 threshold += KNOWN_WORD_PENALTY
+                if term.kind != "name" and not unsure:
+                    # Two patterns where real words are still a mishearing: a rare word
+                    # heard as several ordinary ones ("meth alone" for methadone), and one
+                    # word wrong in a risk phrase whose other words agree ("county lions").
+                    split_word = (count > 1 and len(term_words) == 1 and not is_common(meant)
+                                  and term.text.isalpha()  # "cot asleep" is not co-sleep
+                                  and not any(w in STOPWORDS for w in span_words))
+                    one_off = len(term_words) == count > 1 and len(pairs) == 1
+                    if not (split_word or one_off) or term.kind != "risk":
+                        continue
+                    threshold = SPLIT_WORD_THRESHOLD
+                    notes.append("an unlikely run of words")
+                elif not any(c[:1].isupper() for c in cores) and all(
+                        is_common(w) for w in span_words):
+                    threshold += KNOWN_WORD_PENALTY  # "seen" is not Sean; "Thomas" may be Tomasz
             if expected:
                 threshold -= CONTEXT_BONUS
                 notes.append("where the name was expected")
@@ -276,9 +298,16 @@ class Corrector:
                 threshold -= UNSURE_BONUS
                 notes.append("a word the recogniser was unsure of")
             if term.kind == "kinship":
-                threshold += 0.05
-            spelling = fuzz.ratio(heard, meant) / 100
-            score = 0.4 * spelling + 0.6 * _sound_similarity(heard, meant)
+                threshold += KINSHIP_PENALTY  # short everyday words: "grumpy" is not grampa
+            sound = _sound_similarity(heard, meant)
+            differing = [h for h, _ in pairs] if len(term_words) == count else span_words
+            if all(h in STOPWORDS for h in differing):
+                # Function words become a name only if they sound exactly like it, where the
+                # name is expected: "Imran has in" -> Hussain, but "Lacey was" stays.
+                if not (expected and sound == 1.0):
+                    continue
+                threshold = BASE_THRESHOLD - CONTEXT_BONUS
+            score = 0.4 * fuzz.ratio(heard, meant) / 100 + 0.6 * sound
             if score >= threshold and (best is None or score > best.score):
                 reason = f"sounds like {term.text!r} ({_describe(term)})"
                 if notes:
@@ -298,6 +327,11 @@ class Corrector:
             member = self.surname_of.get(following)
             return member is not None and member.id == term.person
         return False
+
+
+def _inflection(heard: str, meant: str) -> bool:
+    short, long = sorted((heard, meant), key=len)
+    return len(short) >= 3 and long.startswith(short) and len(long) - len(short) <= 3
 
 
 def _describe(term: Term) -> str:

@@ -131,7 +131,9 @@ def load_taxonomy_terms(path: Path) -> list[Term] | None:
             ident = str(entry.get("id", "")) or str(entry.get("label", "?"))
             source = f"taxonomy {section[:-1] if section == 'tags' else 'risk indicator'} {ident}"
             phrases = entry.get("phrases") or entry.get("patterns") or []
-            texts = [str(entry["label"])] if kind == "risk" and entry.get("label") else []
+            if kind == "risk" and entry.get("label"):
+                terms.append(Term(str(entry["label"]).lower(), kind, source, part="label"))
+            texts: list[str] = []
             for phrase in phrases if isinstance(phrases, list) else []:
                 if isinstance(phrase, str):
                     texts += _phrase_terms(phrase)
@@ -179,6 +181,7 @@ class CaseVocabulary:
 
     members: list[Member] = field(default_factory=list)
     terms: list[Term] = field(default_factory=list)
+    risk_labels: list[str] = field(default_factory=list)  # "Domestic abuse", "Neglect", ...
 
     @classmethod
     def build(
@@ -212,6 +215,9 @@ class CaseVocabulary:
             vocabulary.terms += taxonomy or [
                 Term(t, "risk", "built-in risk words") for t in FALLBACK_RISK_TERMS
             ]
+        vocabulary.risk_labels = list(dict.fromkeys(
+            t.text for t in vocabulary.terms if t.kind == "risk" and t.part == "label"
+        ))
         vocabulary.terms = _unique(vocabulary.terms)
         return vocabulary
 
@@ -229,14 +235,20 @@ class CaseVocabulary:
     def names(self) -> list[Term]:
         return [term for term in self.terms if term.kind == "name"]
 
-    def prompt(self) -> str:
+    def prompt(self, style: str = "names+risks") -> str:
         """The decoder prompt, repeated for every 30 s window.
 
         Kept short and shaped like the start of a note: a bare list of names with roles leaks
         into the transcript ("Aisha Begum, mother, mother") and a long prompt makes the tiny
-        model lose its place. First names and nicknames in one list, surnames in brackets."""
+        model lose its place. First names and nicknames in one list, surnames in brackets,
+        then the taxonomy's risk indicator labels ("names+risks"; "names" leaves them out)."""
         if not self.members:
+            # Measured on the fixtures: a prompt of risk labels alone, with no names to
+            # anchor it, derails tiny.en (WER 0.24 -> 0.33). Without a case, no prompt.
             return ""
+        risks = ""
+        if style == "names+risks" and self.risk_labels:
+            risks = " Concerns: " + ", ".join(self.risk_labels) + "."
         firsts: list[str] = []
         for member in self.members:
             for name in (member.first, *member.nicknames):
@@ -244,7 +256,7 @@ class CaseVocabulary:
                     firsts.append(name)
         surnames = list(dict.fromkeys(m.surname for m in self.members if m.surname))
         listed = ", ".join(firsts[:-1]) + " and " + firsts[-1] if len(firsts) > 1 else firsts[0]
-        return f"Visit with {listed}" + (f" ({', '.join(surnames)})." if surnames else ".")
+        return f"Visit with {listed}" + (f" ({', '.join(surnames)})." if surnames else ".") + risks
 
 
 def _name_terms(people: list[Member], nicknames: Mapping[str, list[str]]) -> list[Term]:
