@@ -14,6 +14,7 @@ from service.accounts import User, get_user_by_name, team_id_for
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.storage import cases as case_rows
 from service.storage import entries as entry_rows
+from service.storage import facts as fact_rows
 from service.storage.db import transaction
 from service.storage.migrations import PERSON_CATEGORIES
 
@@ -32,6 +33,11 @@ class CasePage:
     child_id: int | None
     drafts: list[dict[str, Any]]
     allocations: list[dict[str, Any]]
+    filters: dict[str, Any]
+    facts: dict[int, list[dict[str, Any]]]
+    seen: dict[int, dict[str, str | None]]
+    themes: list[str]
+    risks: list[str]
 
     @property
     def children(self) -> list[dict[str, Any]]:
@@ -44,28 +50,49 @@ def my_cases(db: Database, user: User) -> list[dict[str, Any]]:
         return []
     cases = case_rows.cases_visible_to(db, user.id, user.team_id, user.team_wide)
     children = case_rows.children_of_cases(db, [c["id"] for c in cases])
+    seen = fact_rows.last_seen(db, [c["id"] for c in children])
     by_case: dict[int, list[dict[str, Any]]] = {}
     for child in children:
-        # last_seen stays empty until confirmed "child seen" facts exist.
-        by_case.setdefault(child["case_id"], []).append(dict(child, last_seen=None))
+        when = seen.get(child["id"], {})
+        by_case.setdefault(child["case_id"], []).append(
+            dict(child, last_seen=when.get("seen"), last_seen_alone=when.get("seen_alone")))
     access.record(db, user, "cases.list", detail=f"{len(cases)} cases")
     return [dict(case, children=by_case.get(case["id"], [])) for case in cases]
 
 
 def case_page(db: Database, user: User, case_id: int, *, newest_first: bool = True,
-              child_id: int | None = None, page: int = 1) -> CasePage:
+              child_id: int | None = None, page: int = 1, person_id: int | None = None,
+              tag: str | None = None, risk: str | None = None) -> CasePage:
     case = access.case_for(db, user, case_id, "case.view")
     people = case_rows.people_on_case(db, case_id)
     if child_id is not None and not any(p["id"] == child_id and p["category"] == "child"
                                         for p in people):
         raise NotFound("That child is not on this case.")
+    if person_id is not None and not any(p["id"] == person_id for p in people):
+        raise NotFound("That person is not on this case.")
     page = max(page, 1)
     entries, total = entry_rows.narrative(db, case_id, newest_first=newest_first,
                                           child_id=child_id, limit=PAGE_SIZE,
-                                          offset=(page - 1) * PAGE_SIZE)
-    return CasePage(case, people, entries, total, page, max(1, -(-total // PAGE_SIZE)),
-                    newest_first, child_id, entry_rows.drafts_by(db, case_id, user.id),
-                    case_rows.current_allocations(db, case_id))
+                                          offset=(page - 1) * PAGE_SIZE, person_id=person_id,
+                                          tag=tag or None, risk=risk or None)
+    confirmed = fact_rows.current_facts_of_case(db, case_id)
+    return CasePage(
+        case, people, entries, total, page, max(1, -(-total // PAGE_SIZE)), newest_first,
+        child_id, entry_rows.drafts_by(db, case_id, user.id),
+        case_rows.current_allocations(db, case_id),
+        {"child": child_id, "person": person_id, "tag": tag, "risk": risk},
+        fact_rows.current_facts_of_entries(db, [e["id"] for e in entries]),
+        fact_rows.last_seen(db, [p["id"] for p in people if p["category"] == "child"]),
+        sorted({f["label"] for f in confirmed if f["kind"] == "tag"}),
+        sorted({f["label"] for f in confirmed if f["kind"] == "risk"}))
+
+
+def professionals(db: Database, case_id: int) -> list[dict[str, Any]]:
+    """Professionals involved, from the record, with when each was last mentioned in a
+    confirmed fact (people added from a mention are on the record too)."""
+    mentioned = fact_rows.last_mentioned(db, case_id)
+    return [dict(p, last_mentioned=mentioned.get(p["id"]))
+            for p in case_rows.people_on_case(db, case_id) if p["category"] == "professional"]
 
 
 def case_record(db: Database, user: User, case_id: int) -> dict[str, Any]:

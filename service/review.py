@@ -73,8 +73,12 @@ def _nth(text: str, start: int, words: str) -> int:
 
 
 def _locate(text: str, words: str, nth: int, near: int) -> int | None:
-    """The start of the nth occurrence of `words`, or of the occurrence nearest `near`."""
-    starts = [m.start() for m in re.finditer(re.escape(words), text)] if words else []
+    """The start of the nth occurrence of `words`, or of the occurrence nearest `near`.
+
+    A suggestion without words (a theme of the whole entry) stays where it is."""
+    if not words:
+        return min(max(near, 0), len(text))
+    starts = [m.start() for m in re.finditer(re.escape(words), text)]
     if not starts:
         return None
     if 0 < nth <= len(starts):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from service import cases
+from service import cases, chips
 from service.routes.deps import DbDep, PageUser, parse_form, render
 
 router = APIRouter(dependencies=[Depends(parse_form)])
@@ -21,7 +22,17 @@ def my_cases(request: Request, db: DbDep, user: PageUser) -> Response:
 @router.get("/cases/{case_id}")
 def case_page(request: Request, db: DbDep, user: PageUser, case_id: int,
               order: Literal["newest", "oldest"] = "newest", child: int | None = None,
-              page: int = 1) -> Response:
+              page: int = 1, person: int | None = None, tag: str = "",
+              risk: str = "") -> Response:
     view = cases.case_page(db, user, case_id, newest_first=order == "newest", child_id=child,
-                           page=page)
-    return render(request, "cases/show.html", {"view": view, "order": order})
+                           page=page, person_id=person, tag=tag, risk=risk)
+    people = view.people
+    labels = chips.labels_of(request.app.state.suggester)
+    return render(request, "cases/show.html", {
+        "view": view, "order": order, "labels": labels,
+        "filter_query": urlencode({k: v for k, v in {"order": order, "child": child,
+                                                     "person": person, "tag": tag,
+                                                     "risk": risk}.items() if v}),
+        "professionals": cases.professionals(db, case_id),
+        "chips": {entry_id: chips.describe(found, people, request.app.state.suggester)
+                  for entry_id, found in view.facts.items()}})

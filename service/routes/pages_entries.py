@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from service import cases, entries
+from service import cases, chips, entries, review
 from service.errors import Conflict, Invalid
 from service.routes.deps import DbDep, PageUser, parse_form, render
+from service.storage.migrations import PERSON_CATEGORIES
 
 router = APIRouter(dependencies=[Depends(parse_form)])
 TextField = Annotated[str, Form(max_length=entries.MAX_TEXT * 2)]
@@ -20,12 +21,29 @@ def _occurred(day: str, time: str) -> str:
     return f"{day.strip()}T{(time.strip() or '00:00')}" if day.strip() else ""
 
 
+def review_context(request: Request, case: dict[str, Any], entry_id: int | None) -> dict[str, Any]:
+    """What the review panel needs: the case's people and the taxonomy's ids and labels."""
+    suggester = request.app.state.suggester
+    if suggester is None:
+        return {"engine": False}
+    taxonomy = review.Taxonomy.of(suggester)
+    people = [{"id": p["id"], "name": p["name"], "category": p["category"],
+               "relationship": p["relationship"]} for p in case["people"]
+              if not p.get("merged_into")]
+    return {"engine": True, "can_add": True, "data": {
+        "csrf": request.state.csrf, "entry_id": entry_id, "case_id": case["id"],
+        "people": people, "risks": taxonomy.risks, "tags": taxonomy.tags,
+        "assertions": list(review.ASSERTIONS), "categories": list(PERSON_CATEGORIES)}}
+
+
 def _form_page(request: Request, db: Any, user: Any, case_id: int, values: dict[str, Any],
                error: str | None = None, status: int = 200) -> Response:
     view = cases.case_record(db, user, case_id)
     children = [p for p in view["people"] if p["category"] == "child"]
-    return render(request, "entries/form.html", {"case": view, "children": children,
-                                                 "values": values, "error": error}, status)
+    entry = values.get("entry")
+    return render(request, "entries/form.html", {
+        "case": view, "children": children, "values": values, "error": error,
+        "review": review_context(request, view, entry["id"] if entry else None)}, status)
 
 
 @router.get("/cases/{case_id}/entries/new")
@@ -50,7 +68,7 @@ def create_entry(request: Request, db: DbDep, user: PageUser, case_id: int,
         entry = entries.start_entry(db, user, case_id, kind, _occurred(day, time), text,
                                     children)
         if action == "finalise":
-            entries.finalise(db, user, entry["id"])
+            review.finalise(db, user, entry["id"])
             return RedirectResponse(f"/entries/{entry['id']}", status_code=303)
     except (Invalid, Conflict) as err:
         return _form_page(request, db, user, case_id, values, err.message, err.status)
@@ -83,7 +101,7 @@ def save_draft(request: Request, db: DbDep, user: PageUser, entry_id: int,
         entries.save_draft(db, user, entry_id, text, version=version, kind=kind,
                            occurred_at=_occurred(day, time), children=children)
         if action == "finalise":
-            entries.finalise(db, user, entry_id)
+            review.finalise(db, user, entry_id)
             return RedirectResponse(f"/entries/{entry_id}", status_code=303)
     except (Invalid, Conflict) as err:
         if isinstance(err, Conflict):
@@ -99,7 +117,11 @@ def show_entry(request: Request, db: DbDep, user: PageUser, entry_id: int) -> Re
     if entry["status"] == "draft":
         return RedirectResponse(f"/entries/{entry_id}/edit", status_code=303)
     view = cases.case_record(db, user, entry["case_id"])
-    return render(request, "entries/show.html", {"entry": entry, "case": view})
+    state = review.review_state(db, user, entry_id, log=False)
+    return render(request, "entries/show.html", {
+        "entry": entry, "case": view, "facts": chips.describe(state["facts"], view["people"],
+                                                              request.app.state.suggester),
+        "review": {**review_context(request, view, entry_id), "can_add": False}})
 
 
 @router.get("/entries/{entry_id}/amend")
@@ -124,7 +146,7 @@ def _amend_page(request: Request, db: Any, user: Any, entry: dict[str, Any],
 def amend(request: Request, db: DbDep, user: PageUser, entry_id: int, text: TextField = "",
           based_on: Annotated[int | None, Form()] = None) -> Response:
     try:
-        entries.amend(db, user, entry_id, text, based_on=based_on)
+        review.amend(db, user, entry_id, text, based_on=based_on)
     except (Invalid, Conflict) as err:
         entry = entries.get_entry(db, user, entry_id)
         return _amend_page(request, db, user, entry, {"text": text, "based_on": based_on,

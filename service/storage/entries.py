@@ -99,14 +99,30 @@ def revisions_of(db: Database, entry_id: int) -> list[dict[str, Any]]:
     return [dict(row, children=json.loads(row["children"])) for row in rows]
 
 
+# A confirmed fact of the entry's current revision (filters use only confirmed facts).
+_HAS_FACT = (" AND EXISTS (SELECT 1 FROM facts WHERE facts.entry_id = entries.id"
+             " AND facts.revision = entries.revision_count AND {condition})")
+
+
 def narrative(db: Database, case_id: int, *, newest_first: bool, child_id: int | None,
-              limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+              limit: int, offset: int, person_id: int | None = None, tag: str | None = None,
+              risk: str | None = None) -> tuple[list[dict[str, Any]], int]:
     """Final entries of a case in order of when they happened, one page, and the total."""
     where = "entries.case_id = ? AND entries.status = 'final'"
     params: list[Any] = [case_id]
     if child_id is not None:
         where += " AND EXISTS (SELECT 1 FROM json_each(latest.children) WHERE value = ?)"
         params.append(child_id)
+    if person_id is not None:
+        where += _HAS_FACT.format(condition="facts.kind IN ('person', 'child_seen')"
+                                            " AND facts.person_id = ?")
+        params.append(person_id)
+    if tag:
+        where += _HAS_FACT.format(condition="facts.kind = 'tag' AND facts.label = ?")
+        params.append(tag)
+    if risk:
+        where += _HAS_FACT.format(condition="facts.kind = 'risk' AND facts.label = ?")
+        params.append(risk)
     order = "DESC" if newest_first else "ASC"
     rows = db.query(
         f"{_ENTRY_SELECT} WHERE {where}"

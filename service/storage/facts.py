@@ -236,3 +236,14 @@ def acceptance_figures(db: Database) -> list[dict[str, Any]]:
 
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     return dict(row, fields=json.loads(row["fields"]))
+
+
+def last_mentioned(db: Database, case_id: int) -> dict[int, str]:
+    """When each person on a case was last in a confirmed mention."""
+    rows = db.query(
+        "SELECT facts.person_id, max(entries.occurred_at) AS at"
+        f" FROM ({CURRENT_FACTS}) AS facts JOIN entries ON entries.id = facts.entry_id"
+        " WHERE facts.case_id = ? AND facts.person_id IS NOT NULL GROUP BY facts.person_id",
+        [case_id],
+    )
+    return {row["person_id"]: row["at"] for row in rows}

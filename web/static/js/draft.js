@@ -60,6 +60,7 @@
     if (hidden) hidden.value = version;
     localStorage.removeItem(backupKey());
     dirty = false;
+    document.dispatchEvent(new CustomEvent("casenotes:draft-saved", { detail: { entryId, version } }));
     say("Draft saved at " + new Date().toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" }) + ".");
   }
 
@@ -94,7 +95,15 @@
     }
   } catch (e) { /* ignore unreadable backup */ }
 
+  // For review.js: save now (before asking for suggestions) and which entry this is.
+  window.casenotesDraft = {
+    saveNow: () => { dirty = dirty || !entryId; return save(false); },
+    entryId: () => entryId,
+  };
+
   form.addEventListener("input", changed);
+  // Typing that happened before this script ran (or text the browser restored) is unsaved too.
+  if (textarea.value !== textarea.defaultValue) changed();
   form.addEventListener("change", changed);
   form.addEventListener("submit", () => { clearTimeout(timer); localStorage.removeItem(backupKey()); });
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") save(true); });
