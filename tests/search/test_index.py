@@ -1,0 +1,127 @@
+"""The index and the entries agree: after random finalises and amendments, after reindex,
+and through the `casenotes reindex` and `casenotes search` commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from service import entries, search
+from service.accounts import User
+from service.search_query import spellings
+from service.storage import search as search_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+WORDS = ["apple", "banjo", "cactus", "dingo", "ember", "falcon", "glacier", "harbour", "harbor",
+         "igloo", "jasmine"]
+
+
+def _found(db: Database, who: User, q: str, revisions: str = "latest") -> set[tuple[int, int]]:
+    """Every (entry, revision) a search finds, over all its pages."""
+    found: set[tuple[int, int]] = set()
+    page = 1
+    while True:
+        wanted, _ = search.request_from({"q": q, "revisions": revisions, "page": str(page)})
+        results = search.search(db, who, wanted)
+        found |= {(h["entry_id"], h["revision"]) for h in results.hits}
+        if page >= results.pages:
+            assert len(found) == results.total
+            return found
+        page += 1
+
+
+def _expected(texts: dict[int, list[str]], word: str, latest_only: bool
+              ) -> set[tuple[int, int]]:
+    wanted = set(spellings(word))
+    found = set()
+    for entry_id, revisions in texts.items():
+        numbered = list(enumerate(revisions, start=1))
+        for number, text in numbered[-1:] if latest_only else numbered:
+            if wanted & set(text.lower().replace(".", "").split()):
+                found.add((entry_id, number))
+    return found
+
+
+def _check(db: Database, who: User, texts: dict[int, list[str]]) -> None:
+    assert search_rows.index_agrees(db)
+    stored = sum(len(r) for r in texts.values())
+    assert search_rows.indexed_count(db) == search_rows.revision_count(db) >= stored
+    for word in WORDS:
+        assert _found(db, who, word) == _expected(texts, word, True), word
+        assert _found(db, who, word, "all") == _expected(texts, word, False), word
+
+
+def test_index_agrees_with_entries_after_random_changes(
+        demo_db: Database, write: Callable[..., int], user: Callable[[str], User]) -> None:
+    rng = random.Random(20261122)
+    worker, reviewer = user("worker"), user("reviewer")
+    texts: dict[int, list[str]] = {}
+    # Only words from WORDS, so the model above knows exactly what each search should find.
+    demo_ids = [r["id"] for r in demo_db.query("SELECT id FROM entries")]
+    for entry_id in demo_ids:
+        texts[entry_id] = []  # demo entries hold none of WORDS
+    for step in range(120):
+        action = rng.random()
+        if action < 0.45 or len(texts) == len(demo_ids):
+            reference = rng.choice(["RFS-1042", "RFS-1077", "RFS-1103"])
+            text = " ".join(rng.choices(WORDS, k=rng.randint(1, 6))) + "."
+            texts[write(reference, text, when=f"2026-0{1 + step % 9}-1{step % 10}T09:00")] = [text]
+        elif action < 0.85:
+            entry_id = rng.choice([e for e in texts if e not in demo_ids])
+            text = " ".join(rng.choices(WORDS, k=rng.randint(1, 6))) + "."
+            entries.amend(demo_db, worker, entry_id, text)
+            texts[entry_id].append(text)
+        else:  # a draft never finalised must never be found
+            entries.start_entry(demo_db, worker, 1, "other", "2026-01-01T09:00",
+                                " ".join(rng.choices(WORDS, k=3)))
+        if step % 40 == 39:
+            _check(demo_db, reviewer, {e: t for e, t in texts.items() if t})
+    indexed, stored = search.reindex(demo_db)
+    assert indexed == stored
+    _check(demo_db, reviewer, {e: t for e, t in texts.items() if t})
+
+
+def test_index_is_rebuilt_when_it_was_wrong(demo_db: Database, write: Callable[..., int],
+                                           user: Callable[[str], User]) -> None:
+    entry = write("RFS-1042", "Tortoise by the pond.")
+    demo_db.execute("INSERT INTO entry_search (entry_search) VALUES ('delete-all')")
+    assert not search_rows.index_agrees(demo_db)
+    assert _found(demo_db, user("reviewer"), "tortoise") == set()
+    search.reindex(demo_db)
+    assert search_rows.index_agrees(demo_db)
+    assert _found(demo_db, user("reviewer"), "tortoise") == {(entry, 1)}
+
+
+def _run(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CASENOTES_DATA_DIR": str(data_dir), "CASENOTES_DEMO": "1"}
+    return subprocess.run([sys.executable, "-m", "service.cli", *args], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=120)
+
+
+def test_reindex_and_search_commands(tmp_path: Path, demo_template: Path) -> None:
+    (tmp_path / "casenotes.db").write_bytes(demo_template.read_bytes())
+    db = Database(tmp_path / "casenotes.db")
+    db.execute("INSERT INTO entry_search (entry_search) VALUES ('delete-all')")
+    db.close()
+    empty = _run(tmp_path, "search", "school", "--user", "reviewer")
+    assert empty.returncode == 0 and empty.stdout.startswith("0 results")
+    rebuilt = _run(tmp_path, "reindex")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert rebuilt.stdout.startswith("Indexed 14 of 14 entry revisions")
+    found = _run(tmp_path, "search", "school", "--user", "reviewer")
+    assert found.returncode == 0 and "[school]" in found.stdout.lower()
+    assert not found.stdout.startswith("0 results")
+    hinted = _run(tmp_path, "search", "the", "--user", "reviewer")
+    assert hinted.returncode == 0 and "very common words" in hinted.stderr
+    unknown = _run(tmp_path, "search", "school", "--user", "nobody")
+    assert unknown.returncode == 2 and "no user called nobody" in unknown.stderr
+    as_json = _run(tmp_path, "search", "school", "--user", "worker2", "--json")
+    assert as_json.returncode == 0
+    assert {h["case_reference"] for h in json.loads(as_json.stdout)["results"]} == {"HCT-2001"}
