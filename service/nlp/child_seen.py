@@ -13,15 +13,18 @@ import datetime
 from dataclasses import dataclass
 
 from spacy.matcher import Matcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from service.nlp.people import MemberIndex, PersonMention
 from service.nlp.phrases import compile_phrase
 from service.nlp.taxonomy import ContextRules
 
 GROUP_WORDS = {"children", "kids", "both", "boys", "girls", "siblings"}
-PRONOUNS = {"him", "her", "he", "she", "them", "they"}
+OBJECT_PRONOUNS = {"him", "her", "them"}
+SUBJECT_PRONOUNS = {"he", "she", "they"}
 FIRST_PERSON = {"i", "we"}
+OBSERVERS = {"staff", "police", "school", "teacher", "teachers", "neighbour", "neighbours",
+             "nurse", "officer", "mum", "dad", "parents", "carer", "carers", "someone"}
 SEEN_REACH = 8  # words between a "seen" word and the child it is about
 PRESENCE_REACH = 6
 FUTURE_REACH = 6
@@ -54,11 +57,24 @@ class ChildSeenFinder:
         return out
 
     @staticmethod
-    def _seen_by_someone_else(doc: Doc, start: int) -> bool:
+    def _seen_by_someone_else(doc: Doc, start: int, child_tokens: set[int]) -> bool:
         for child in doc[start].children:
-            if child.dep_ == "nsubj" and child.lower_ not in FIRST_PERSON:
-                return True  # "staff have seen Skye": not the worker
+            if child.dep_ == "nsubj" and child.lower_ not in FIRST_PERSON \
+                    and child.i not in child_tokens and (
+                        child.pos_ in ("PROPN", "PRON") or child.lower_ in OBSERVERS):
+                return True  # "staff have seen Skye": not the worker ("Ava seen asleep" is)
         return False
+
+    @staticmethod
+    def _window(doc: Doc, start: int, end: int, reach: int) -> tuple[int, int]:
+        """Tokens around a match, not crossing a full stop or a line break."""
+        lo = start
+        while lo > 0 and start - lo < reach and not _stop(doc[lo - 1]):
+            lo -= 1
+        hi = end
+        while hi < len(doc) and hi - end < reach and not _stop(doc[hi]):
+            hi += 1
+        return lo, hi
 
     def find(self, docs: list[tuple[int, Doc]], people: list[tuple[int, PersonMention]],
              index: MemberIndex, visit: datetime.date,
@@ -69,70 +85,83 @@ class ChildSeenFinder:
         strings = docs[0][1].vocab.strings
         seen: dict[str, SeenChild] = {}
         vetoed: set[str] = set()
-        last_child: str | None = None
         for offset, doc in docs:
             found: dict[str, list[tuple[int, int]]] = {}
             for match_id, start, end in self.matcher(doc):
                 found.setdefault(strings[match_id].split("|")[1], []).append((start, end))
-            mine = [p for o, p in people if o == offset and p.person in children]
-            for sent in doc.sents:
-                def within(key: str, sent: Span = sent) -> list[tuple[int, int]]:
-                    return [(s, e) for s, e in found.get(key, [])
-                            if sent.start <= s and e <= sent.end]
-                mentions = [p for p in mine if sent.start <= p.start < sent.end]
-                future = within("future")
+            everyone = [p for o, p in people if o == offset]
+            mine = [p for p in everyone if p.person in children]
+            child_tokens = {i for p in mine for i in range(p.start, p.end)}
+            not_seen_tokens = {i for s, e in found.get("not_seen", []) for i in range(s, e)}
+            future = found.get("future", [])
+            alone_at = [s for s, _ in found.get("alone", [])
+                        if not any(t.lower_ == "left" for t in doc[max(s - 2, 0) : s])]
 
-                def planned(pos: int, future: list = future) -> bool:
-                    return any(pos - FUTURE_REACH <= s <= pos for s, _ in future)
+            def planned(pos: int, future: list = future) -> bool:
+                return any(pos - FUTURE_REACH <= s <= pos for s, _ in future)
 
-                # Who each "seen" word is about: a child named near it, else "him"/"her"
-                # for the child last named, else everyone for "the children".
-                events: list[tuple[str, int, str]] = []  # (child, token, rule)
-                for key, reach, rule in (("seen", SEEN_REACH, "child_seen.explicit"),
-                                         ("presence", PRESENCE_REACH, "child_seen.presence"),
-                                         ("not_seen", SEEN_REACH, "not_seen")):
-                    if key == "presence" and not_a_visit:
-                        continue
-                    for s, e in within(key):
-                        if key == "seen" and (planned(s) or self._seen_by_someone_else(doc, s)):
-                            continue
-                        if key == "presence" and planned(s):
-                            continue
-                        near = [p.person for p in mentions
-                                if s - reach <= p.start <= e + reach]
-                        if key == "presence":
-                            near = [p.person for p in mentions if s - reach <= p.start <= s]
-                        if not near:
-                            window = doc[max(sent.start, s - reach) : min(sent.end, e + reach)]
-                            words = {t.lower_ for t in window}
-                            if words & GROUP_WORDS and key != "presence":
-                                near = sorted(children)
-                            elif words & PRONOUNS and last_child and key != "presence":
-                                near = [last_child]
-                        events.extend((pid, s, rule) for pid in near)
-                if mentions:
-                    last_child = mentions[-1].person
-                alone_at = [s for s, _ in within("alone")
-                            if not any(t.lower_ in ("left", "home")
-                                       for t in doc[max(s - 2, 0) : s])]
-                for pid, pos, rule in events:
-                    if rule == "not_seen":
-                        vetoed.add(pid)
-                        continue
-                    alone = any(abs(a - pos) <= SEEN_REACH + 4 for a in alone_at)
-                    mention = next((p for p in mentions if p.person == pid), None)
-                    s_char = offset + (mention.start_char if mention else sent.start_char)
-                    e_char = offset + (mention.end_char if mention else sent.end_char)
-                    text = mention.text if mention else sent.text
-                    explicit = rule == "child_seen.explicit"
-                    prior = seen.get(pid)
-                    if prior is None or (alone and not prior.alone) or (
-                        explicit and prior.rule != "child_seen.explicit"
+            events: list[tuple[str, int, str]] = []  # (child, token, rule)
+            for key, reach, rule in (("seen", SEEN_REACH, "child_seen.explicit"),
+                                     ("presence", PRESENCE_REACH, "child_seen.presence"),
+                                     ("not_seen", SEEN_REACH, "not_seen")):
+                if key == "presence" and not_a_visit:
+                    continue
+                for s, e in found.get(key, []):
+                    if key == "seen" and (
+                        planned(s) or s in not_seen_tokens
+                        or self._seen_by_someone_else(doc, s, child_tokens)
                     ):
-                        seen[pid] = SeenChild(pid, alone or bool(prior and prior.alone),
-                                              s_char, e_char, text, rule,
-                                              0.85 if explicit else 0.6)
+                        continue
+                    if key == "presence" and planned(s):
+                        continue
+                    lo, hi = self._window(doc, s, e, reach)
+                    if key == "presence":
+                        hi = s  # "Zofia in high chair": the child comes first
+                    near = [p.person for p in mine if lo <= p.start < hi]
+                    others = [p for p in everyone if lo <= p.start < hi and p.person
+                              not in children]
+                    if not near and key != "presence":
+                        # Who else could it be: "him"/"her" for the child last named,
+                        # everyone for "the children", the subject for "Seen alone."
+                        words = {t.lower_ for t in doc[lo:hi]}
+                        before = [p.person for p in mine if p.start < s]
+                        after = doc[e].lower_ if e < len(doc) else ""
+                        passive = {t.lower_ for t in doc[max(s - 2, 0) : s]}
+                        if words & GROUP_WORDS:
+                            near = sorted(children)
+                        elif before and (after in OBJECT_PRONOUNS or passive & SUBJECT_PRONOUNS):
+                            near = [before[-1]]
+                        elif not others and index.subject in children and \
+                                doc[s].lower_ == "seen" and doc[s].is_sent_start:
+                            near = [index.subject]  # "Seen alone at school."
+                    events.extend((pid, s, rule) for pid in near)
+            for pid, pos, rule in events:
+                if rule == "not_seen":
+                    vetoed.add(pid)
+                    continue
+                lo, hi = self._window(doc, pos, pos + 1, SEEN_REACH + 4)
+                alone = any(lo <= a < hi for a in alone_at)
+                mention = min((p for p in mine if p.person == pid),
+                              key=lambda p: abs(p.start - pos), default=None)
+                if mention is not None and abs(mention.start - pos) > SEEN_REACH + 4:
+                    mention = None
+                sent = doc[pos].sent
+                s_char = offset + (mention.start_char if mention else sent.start_char)
+                e_char = offset + (mention.end_char if mention else sent.end_char)
+                text = mention.text if mention else sent.text
+                explicit = rule == "child_seen.explicit"
+                prior = seen.get(pid)
+                if prior is None or (alone and not prior.alone) or (
+                    explicit and prior.rule != "child_seen.explicit"
+                ):
+                    seen[pid] = SeenChild(pid, alone or bool(prior and prior.alone),
+                                          s_char, e_char, text, rule,
+                                          0.85 if explicit else 0.6)
         return [
             c for c in seen.values()
             if c.person not in vetoed or c.rule == "child_seen.explicit"
         ]
+
+
+def _stop(tok) -> bool:
+    return tok.text in (".", "!", "?") or "\n" in tok.text

@@ -117,14 +117,14 @@ def _tense(doc: Doc, start: int, end: int) -> str:
     if prep is not None and prep.lower_ in ("for", "until", "by", "before"):
         return "future"
     for _ in range(6):
-        if tok.pos_ in ("VERB", "AUX") or tok.head is tok:
+        if tok.pos_ in ("VERB", "AUX") or tok.head.i == tok.i:
             break
         tok = tok.head
     # A bare participle ("went fishing on Saturday") takes its tense from its head.
     for _ in range(3):
         if tok.tag_ in ("VBG", "VBN") and not any(
             c.dep_ in ("aux", "auxpass") for c in tok.children
-        ) and tok.head is not tok and tok.head.pos_ in ("VERB", "AUX"):
+        ) and tok.head.i != tok.i and tok.head.pos_ in ("VERB", "AUX"):
             tok = tok.head
     if tok.pos_ in ("VERB", "AUX"):
         auxes = [c.lower_ for c in tok.children if c.dep_ in ("aux", "auxpass")]

@@ -13,7 +13,8 @@ from service.nlp.phrases import compile_phrase
 from service.nlp.taxonomy import Taxonomy
 
 SUBJECT_DEPS = {"nsubj", "nsubjpass"}
-CONTRASTS = {"but", "though", "although", "however", "whereas", "except"}
+JOINERS = {"or", "nor", "with", "is", "was", "of", "into", "from", "to", "on"}
+HAVE_VERBS = {"have", "has", "had", "got", "sustained", "suffered", "having", "showed"}
 
 
 def ensure_extensions() -> None:
@@ -34,6 +35,7 @@ class RiskFinder:
         ensure_extensions()
         self.taxonomy = taxonomy
         self.adult_label = {r.id: r.adult_label for r in taxonomy.risk_indicators}
+        self.adult_by = {r.id: r.adult_label_by for r in taxonomy.risk_indicators}
         self.matcher = Matcher(vocab)
         self.exclude = Matcher(vocab)
         for risk in taxonomy.risk_indicators:
@@ -41,6 +43,19 @@ class RiskFinder:
                 self.matcher.add(f"risk|{risk.id}", compile_phrase(phrase, tokenizer))
             for phrase in risk.exclude:
                 self.exclude.add(f"excl|{risk.id}", compile_phrase(phrase, tokenizer))
+
+    def _possessor_adult(self, doc: Doc, start: int, end: int, people: list[PersonMention],
+                         index: MemberIndex, family: set[str]) -> bool:
+        """'Jade had a black eye': is the one who has it an adult family member?"""
+        verb = doc[start:end].root.head
+        if verb.lower_ not in HAVE_VERBS:
+            return False
+        for child in verb.children:
+            if child.dep_ == "nsubj":
+                owner = next((p for p in people if p.start <= child.i < p.end), None)
+                return bool(owner and owner.person in family
+                            and owner.person not in index.children)
+        return False
 
     def _about_adult(self, doc: Doc, start: int, people: list[PersonMention],
                      index: MemberIndex, family: set[str]) -> bool:
@@ -53,10 +68,23 @@ class RiskFinder:
         before = [p for p in people if window_start <= p.start < start]
         subjects = [p for p in before
                     if p.person and doc[p.start : p.end].root.dep_ in SUBJECT_DEPS]
+        # "she denied thoughts of harming herself": the subject must fit the pronoun.
+        pron = [t.lower_ for t in doc[sent_start:start] if t.lower_ in ("he", "she")]
+        if pron:
+            want = "female" if pron[-1] == "she" else "male"
+            subjects = [p for p in subjects if index.sex.get(p.person) in (want, "any")]
         if not subjects:
             return False
-        chosen = subjects[-1].person
-        return chosen in family and chosen not in index.children
+        chosen = subjects[-1]
+        root = doc[chosen.start : chosen.end].root
+        verb = doc[start].head if doc[start].dep_ != "ROOT" else doc[start]
+        for _ in range(6):
+            if verb.pos_ in ("VERB", "AUX") or verb.head.i == verb.i:
+                break
+            verb = verb.head
+        if root.head.i == verb.i and verb.lower_ not in HAVE_VERBS:
+            return False  # "Dad hit him": the adult is who did it, not who it happened to
+        return chosen.person in family and chosen.person not in index.children
 
     def find(self, doc: Doc, people: list[PersonMention], index: MemberIndex | None,
              family: set[str] | None = None) -> list[RiskMention]:
@@ -83,8 +111,8 @@ class RiskFinder:
         for sp in kept:
             # "marks or injuries", "cars with older men": one mention, not two.
             gap = doc[merged[-1][1] : sp.start] if merged else None
-            if gap is not None and merged[-1][2] == sp.label_ and len(gap) <= 2 and all(
-                t.is_alpha and t.lower_ not in CONTRASTS and not t.is_sent_start for t in gap
+            if gap is not None and merged[-1][2] == sp.label_ and len(gap) <= 1 and all(
+                t.lower_ in JOINERS for t in gap
             ) and not sp[0].is_sent_start:
                 merged[-1] = (merged[-1][0], sp.end, sp.label_)
             else:
@@ -94,8 +122,10 @@ class RiskFinder:
             span = doc[start:end]
             rule = f"taxonomy.{label}"
             adult = self.adult_label.get(label)
-            if adult and index is not None and self._about_adult(
-                doc, span.start, people, index, family or set()
+            by = self._possessor_adult if self.adult_by.get(label) == "possessor" else None
+            if adult and index is not None and (
+                by(doc, start, end, people, index, family or set()) if by else
+                self._about_adult(doc, span.start, people, index, family or set())
             ):
                 label, rule = adult, f"taxonomy.{label}.adult"
             out.append(RiskMention(span.start, span.end, label, rule))

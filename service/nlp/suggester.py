@@ -209,7 +209,9 @@ class Suggester:
             spans = [(r.start, r.end) for r in found]
             for r in found:
                 a = c.context.assert_span(doc, r.start, r.end, hits, spans)
-                if a.assertion == "present" and fallback:
+                if a.assertion == "present" and fallback and (
+                    r.label in c.rules.context.not_a_visit_labels
+                ):
                     a = Assertion(fallback, "(not a visit)", None)
                 span = doc[r.start : r.end]
                 item = {"kind": "risk", "start": off + span.start_char,

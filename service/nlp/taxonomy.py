@@ -37,6 +37,7 @@ class RiskIndicator:
     phrases: tuple[str, ...]
     exclude: tuple[str, ...] = ()
     adult_label: str | None = None
+    adult_label_by: str = "subject"
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class ContextRules:
     child_seen: dict[str, tuple[str, ...]]
     not_a_visit: tuple[str, ...] = ()
     not_a_visit_assertion: str | None = None
+    not_a_visit_labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,11 @@ def load_taxonomy(path: Path, tokenizer: Tokenizer) -> Taxonomy:
                 phrases=r.phrases(raw.get("phrases"), f"{entry}.phrases"),
                 exclude=r.phrases(raw.get("exclude"), f"{entry}.exclude", allow_empty=True),
                 adult_label=raw.get("adult_label"),
+                adult_label_by=str(raw.get("adult_label_by", "subject")),
             )
+        )
+        if risks[-1].adult_label_by not in ("subject", "possessor"):
+            raise r.fail(entry, "adult_label_by must be subject or possessor"
         )
     if not risks:
         raise r.fail("risk_indicators", "no risk indicators defined")
@@ -302,6 +308,7 @@ def load_context(path: Path, tokenizer: Tokenizer) -> ContextRules:
     return ContextRules(
         not_a_visit=r.phrases(data.get("not_a_visit"), "not_a_visit", allow_empty=True),
         not_a_visit_assertion=nav_assertion,
+        not_a_visit_labels=r.strings(data.get("not_a_visit_labels"), "not_a_visit_labels"),
         version=version,
         priority=priority,
         terminations=r.phrases(data.get("terminations"), "terminations", allow_empty=True),
