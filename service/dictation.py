@@ -38,6 +38,7 @@ MEDIA_TYPES = {
     "webm": "audio/webm", "weba": "audio/webm", "flac": "audio/flac",
 }
 CHUNK_BYTES = 1024 * 1024
+INLINE_CHECK_BYTES = 25_000_000  # about 50 min of webm/opus, 13 min of 16 kHz wav
 
 
 class TooLarge(CasenotesError):
@@ -217,9 +218,13 @@ def complete(db: Database, settings: Settings, user: User, job_id: int) -> dict[
     else:
         os.replace(part, stored)
     os.chmod(stored, 0o600)
+    duration = None
     try:
-        info = probe_audio(stored, max_mb=settings.max_audio_mb,
-                           max_seconds=settings.max_audio_seconds)
+        # A usual dictation is checked here, for an answer at once; a long file is checked by
+        # the worker at low priority instead (probing decodes all of it), failing the same way.
+        if size <= INLINE_CHECK_BYTES:
+            duration = probe_audio(stored, max_mb=settings.max_audio_mb,
+                                   max_seconds=settings.max_audio_seconds).duration
     except AudioError as error:
         with transaction(db):
             job_rows.mark_failed(db, job_id, error.message, sha256=digest, path=str(stored),
@@ -227,7 +232,7 @@ def complete(db: Database, settings: Settings, user: User, job_id: int) -> dict[
         discard_audio(db, job_id)
         return job_view(job_rows.job_by_id(db, job_id))  # type: ignore[arg-type]
     with transaction(db):
-        if not job_rows.mark_queued(db, job_id, digest, str(stored), size, info.duration):
+        if not job_rows.mark_queued(db, job_id, digest, str(stored), size, duration):
             raise Conflict("This dictation was cancelled while it arrived.")
     return job_view(job_rows.job_by_id(db, job_id))  # type: ignore[arg-type]
 
@@ -281,11 +286,12 @@ def cancel(db: Database, settings: Settings, user: User, job_id: int) -> dict[st
 
 
 def applied(db: Database, user: User, job_id: int) -> dict[str, Any]:
-    """The page has put the transcript into the draft text (so it is not offered again)."""
+    """A page is putting the transcript into the draft text. `first` is true for the one page
+    that claims it first, so two open tabs do not both add it."""
     _job_for(db, user, job_id, "dictation.apply")
     with transaction(db):
-        job_rows.mark_applied(db, job_id)
-    return job_view(job_rows.job_by_id(db, job_id))  # type: ignore[arg-type]
+        first = job_rows.mark_applied(db, job_id)
+    return dict(job_view(job_rows.job_by_id(db, job_id)), first=first)  # type: ignore[arg-type]
 
 
 def audio_file(db: Database, user: User, job_id: int) -> tuple[Path, str]:

@@ -88,7 +88,7 @@ def set_received(db: Database, job_id: int, received: int) -> None:
 
 
 def mark_queued(db: Database, job_id: int, sha256: str, path: str, size: int,
-                duration: float) -> bool:
+                duration: float | None) -> bool:
     cursor = db.execute(
         "UPDATE transcriptions SET status = 'queued', audio_sha256 = ?, audio_path = ?, size = ?,"
         " received = ?, duration = ?, updated_at = ? WHERE id = ? AND status = 'uploading'",
@@ -165,9 +165,11 @@ def requeue_interrupted(db: Database) -> int:
     return cursor.rowcount
 
 
-def mark_applied(db: Database, job_id: int) -> None:
-    db.execute("UPDATE transcriptions SET applied_at = coalesce(applied_at, ?) WHERE id = ?"
-               " AND status = 'done'", [now(), job_id])
+def mark_applied(db: Database, job_id: int) -> bool:
+    """Whether this call was the first to mark the transcript as put into the draft."""
+    cursor = db.execute("UPDATE transcriptions SET applied_at = ? WHERE id = ?"
+                        " AND status = 'done' AND applied_at IS NULL", [now(), job_id])
+    return cursor.rowcount == 1
 
 
 def jobs_with_audio_of_entry(db: Database, entry_id: int) -> list[dict[str, Any]]:

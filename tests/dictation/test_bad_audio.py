@@ -51,6 +51,21 @@ def test_bad_file_fails_with_reason(client: TestClient, demo_db: Database, setti
         "draft_version"]
 
 
+@pytest.mark.parametrize("name", ["notaudio.wav", "silence.ogg", "truncated.wav"])
+def test_long_files_are_checked_by_the_worker(client: TestClient, demo_db: Database,
+                                              monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Big files skip the check on arrival; the worker finds the same fault and says so."""
+    from service import dictation
+
+    monkeypatch.setattr(dictation, "INLINE_CHECK_BYTES", 0)
+    headers = bearer(demo_db, "worker")
+    entry = _draft(client, headers, demo_db)
+    job = upload(client, headers, AUDIO / "bad" / name, entry_id=entry["id"])
+    assert job["status"] == "queued"
+    failed = wait_for(client, headers, job["id"])
+    assert failed["status"] == "failed" and BAD[name] in failed["error"] and not failed["has_audio"]
+
+
 def test_not_an_audio_name(client: TestClient, demo_db: Database) -> None:
     headers = bearer(demo_db, "worker")
     entry = _draft(client, headers, demo_db)

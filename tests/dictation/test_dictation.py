@@ -38,12 +38,15 @@ def test_upload_job_done_transcript(client: TestClient, demo_db: Database, setti
     assert later["segments"] == done["segments"][1:] and later["segment_count"] == len(
         done["segments"])
     # The draft is the worker's to change: the transcript does not overwrite it.
-    again = client.get(f"/api/v1/entries/{entry['id']}", headers=headers).json()
-    assert again["draft_text"] == "Typed first."
+    draft = client.get(f"/api/v1/entries/{entry['id']}", headers=headers).json()
+    assert draft["draft_text"] == "Typed first."
     listed = client.get(f"/api/v1/entries/{entry['id']}/dictations", headers=headers).json()
     assert [j["id"] for j in listed] == [job["id"]] and listed[0]["applied_at"] is None
     applied = client.post(f"/api/v1/dictations/{job['id']}/applied", headers=headers).json()
-    assert applied["applied_at"]
+    assert applied["applied_at"] and applied["first"]
+    # A second tab on the same draft is told it was already added.
+    again = client.post(f"/api/v1/dictations/{job['id']}/applied", headers=headers).json()
+    assert again["first"] is False
     # Playback, with ranges for seeking.
     audio = client.get(f"/api/v1/dictations/{job['id']}/audio", headers=headers)
     assert audio.status_code == 200 and audio.content == clip.read_bytes()

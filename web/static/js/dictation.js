@@ -344,7 +344,7 @@
       if (next && next.ok) update(next.reply);
     }
     view.watching = false;
-    if (view.job.status === "done" && view.insertWhenDone && !view.job.applied_at) insertTranscript(view);
+    if (view.job.status === "done" && view.insertWhenDone && !view.job.applied_at) insertTranscript(view, false);
   }
 
   function showOutcome(view, job) {
@@ -367,11 +367,11 @@
     const status = element("p", { class: "govuk-body-s", "data-testid": "dictation-applied" });
     if (job.applied_at) status.textContent = "The transcript was added to what happened.";
     out.append(status);
-    if (!job.applied_at) {
-      const add = element("button", { type: "button", class: "govuk-button govuk-!-margin-bottom-2", "data-testid": "dictation-insert" }, "Add the transcript to what happened");
-      add.addEventListener("click", () => insertTranscript(view));
-      out.append(add);
-    }
+    const add = element("button", { type: "button", "data-testid": "dictation-insert",
+      class: "govuk-button govuk-!-margin-bottom-2" + (job.applied_at ? " govuk-button--secondary" : "") },
+      job.applied_at ? "Add the transcript again" : "Add the transcript to what happened");
+    add.addEventListener("click", () => insertTranscript(view, Boolean(job.applied_at)));
+    out.append(add);
     if (job.corrections && job.corrections.length) {
       out.append(element("h4", { class: "govuk-heading-s" }, "Words changed to the case's own (check each)"));
       const list = element("ul", { class: "govuk-list govuk-body-s cn-dictation__corrections", "data-testid": "dictation-corrections" });
@@ -405,19 +405,24 @@
     return button;
   }
 
-  async function insertTranscript(view) {
+  async function insertTranscript(view, again) {
     const text = (view.job.text || "").trim();
-    if (!text || view.inserted) return;
-    view.inserted = true;
-    // Appended, leaving the worker's cursor (and anything typed meanwhile) where it was.
-    const start = textarea.selectionStart, end = textarea.selectionEnd;
-    const before = textarea.value.replace(/\s+$/, "");
-    textarea.value = before ? before + "\n\n" + text : text;
-    textarea.setSelectionRange(Math.min(start, before.length), Math.min(end, before.length));
-    textarea.dispatchEvent(new Event("input", { bubbles: true })); // draft.js saves it
-    say("The transcript was added to what happened. Check it against the recording and edit as needed.");
+    if (!text || view.inserting) return;
+    view.inserting = true;
+    // Claim it first: of two tabs open on this draft, only one adds the transcript.
     const marked = await api("POST", "/api/v1/dictations/" + view.job.id + "/applied").catch(() => null);
-    update(marked && marked.ok ? marked.reply : { ...view.job, applied_at: new Date().toISOString() });
+    view.inserting = false;
+    if (!marked || !marked.ok) { say("The transcript could not be added just now; try again."); return; }
+    if (marked.reply.first || again) {
+      // Appended, leaving the worker's cursor (and anything typed meanwhile) where it was.
+      const start = textarea.selectionStart, end = textarea.selectionEnd;
+      const before = textarea.value.replace(/\s+$/, "");
+      textarea.value = before ? before + "\n\n" + text : text;
+      textarea.setSelectionRange(Math.min(start, before.length), Math.min(end, before.length));
+      textarea.dispatchEvent(new Event("input", { bubbles: true })); // draft.js saves it
+      say("The transcript was added to what happened. Check it against the recording and edit as needed.");
+    }
+    update(marked.reply);
   }
 
   // --- coming back to the page ---------------------------------------------------------
