@@ -58,6 +58,24 @@ def test_worker_keeps_typing_while_it_transcribes(page: Page, live_server: str) 
     expect(page.get_by_test_id("save-status")).to_contain_text("Draft saved", timeout=20_000)
 
 
+def test_dropped_network_and_closed_tab_lose_nothing(page: Page, live_server: str) -> None:
+    """The audio cannot get through; the tab is closed; reopening the draft sends it."""
+    _new_entry(page, live_server, "Jones")
+    page.get_by_label("What happened").fill("Visit notes to follow.")
+    expect(page.get_by_test_id("save-status")).to_contain_text("Draft saved", timeout=20_000)
+    draft_url = page.url
+    page.route("**/api/v1/dictations/*/audio*", lambda route: route.abort("internetdisconnected"))
+    page.get_by_test_id("dictation-file").set_input_files(str(CLIP))
+    expect(page.get_by_test_id("dictation-status")).to_contain_text("connection dropped")
+    reopened = page.context.new_page()
+    page.close()
+    reopened.goto(draft_url)
+    text = reopened.get_by_label("What happened")
+    expect(text).to_have_value(re.compile(r"^Visit notes to follow\.\n\n.*today", re.I | re.S),
+                               timeout=60_000)
+    expect(reopened.get_by_test_id("dictation-job")).to_have_count(1)
+
+
 @pytest.fixture(scope="module")
 def microphone_browser(browser: Browser) -> Iterator[Browser]:
     """A second chromium (from the session's Playwright) whose microphone plays CLIP."""
