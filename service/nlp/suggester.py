@@ -231,13 +231,15 @@ class Suggester:
                     "text": s.text, "person": s.person, "alone": s.alone}
             out.append(self._finish(item, s.confidence, s.rule, version))
         full_text = "".join(doc.text for _, doc in docs) if len(docs) > 1 else docs[0][1].text
-        for t in c.tags.find(docs, risks_for_tags, any(s.alone for s in seen)):
+        family = len({m.person for _, m in people if m.person in index.family})
+        for t in c.tags.find(docs, risks_for_tags, any(s.alone for s in seen), family):
             start, end = t.evidence[0] if t.evidence else (0, 0)
             item = {"kind": "tag", "start": start, "end": end,
                     "text": full_text[start:end], "label": t.label,
                     "evidence": [{"start": s, "end": e, "text": full_text[s:e]}
                                  for s, e in t.evidence]}
             conf = round(min(0.95, 0.4 + 0.08 * t.score), 2)
+            item["score"] = t.score
             out.append(self._finish(item, conf, f"taxonomy.tag.{t.label}", version))
         order = {"person": 0, "date": 1, "risk": 2, "child_seen": 3, "tag": 4}
         out.sort(key=lambda s: (s["start"], order[s["kind"]]))

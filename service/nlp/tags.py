@@ -29,8 +29,9 @@ class TagFinder:
                 self.matcher.add(f"tag|{tag.id}", compile_phrase(phrase, tokenizer))
 
     def find(self, docs: list[tuple[int, Doc]], risks: list[tuple[str, str, int, int]],
-             seen_alone: bool) -> list[TagResult]:
-        """docs: (char offset, doc); risks: (label, assertion, start_char, end_char)."""
+             seen_alone: bool, family_members: int = 0) -> list[TagResult]:
+        """docs: (char offset, doc); risks: (label, assertion, start_char, end_char);
+        family_members: how many different family members the note mentions."""
         hits: dict[str, set[int]] = {}
         sentences: dict[str, list[tuple[int, int]]] = {}
         for offset, doc in docs:
@@ -52,6 +53,8 @@ class TagFinder:
                     evidence.append((s, e))
             if tag.from_child_seen_alone and seen_alone:
                 score += 2
+            if tag.from_family_members and family_members > 1:
+                score += family_members - 1
             if score >= tag.min_score:
                 out.append(TagResult(tag.id, score, sorted(set(evidence))[:MAX_EVIDENCE]))
         return out

@@ -48,6 +48,7 @@ class Tag:
     min_score: int = 2
     from_risks: tuple[str, ...] = ()
     from_child_seen_alone: bool = False
+    from_family_members: bool = False
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,7 @@ def load_taxonomy(path: Path, tokenizer: Tokenizer) -> Taxonomy:
                 min_score=min_score,
                 from_risks=from_risks,
                 from_child_seen_alone=bool(raw.get("from_child_seen_alone", False)),
+                from_family_members=bool(raw.get("from_family_members", False)),
             )
         )
     return Taxonomy(version=version, risk_indicators=tuple(risks), tags=tuple(tags))
