@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +74,20 @@ class Member:
 
 
 def _read_yaml(path: Path) -> Any:
+    """Parsed YAML, or None if absent or broken. Cached per file version: a vocabulary is
+    built for every dictation, and an edited taxonomy is picked up on the next one."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _read_yaml_version(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _read_yaml_version(path: Path, _mtime_ns: int, _size: int) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
 
 
@@ -117,7 +129,17 @@ def _phrase_terms(phrase: str) -> list[str]:
 
 def load_taxonomy_terms(path: Path) -> list[Term] | None:
     """Risk and theme terms from a taxonomy file, or None if it is absent or has another shape."""
-    data = _read_yaml(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    terms = _taxonomy_terms(path, stat.st_mtime_ns, stat.st_size)
+    return list(terms) if terms is not None else None
+
+
+@lru_cache(maxsize=8)
+def _taxonomy_terms(path: Path, mtime_ns: int, size: int) -> tuple[Term, ...] | None:
+    data = _read_yaml_version(path, mtime_ns, size)
     if not isinstance(data, Mapping):
         return None
     terms: list[Term] = []
@@ -138,7 +160,7 @@ def load_taxonomy_terms(path: Path) -> list[Term] | None:
                 if isinstance(phrase, str):
                     texts += _phrase_terms(phrase)
             terms += [Term(text.lower(), kind, source) for text in texts]
-    return terms if any(term.kind == "risk" for term in terms) else None
+    return tuple(terms) if any(term.kind == "risk" for term in terms) else None
 
 
 def load_nicknames(path: Path) -> dict[str, list[str]]:

@@ -61,7 +61,8 @@ def is_common(word: str, limit: int = 4000) -> bool:
     return rank is not None and rank < limit
 
 
-def expand_stem(stem: str) -> list[str]:
+@lru_cache(maxsize=1024)
+def expand_stem(stem: str) -> tuple[str, ...]:
     """Real words starting with `stem` (for taxonomy wildcards like `injur*`)."""
     stem = stem.lower()
     known = word_ranks()
@@ -74,4 +75,4 @@ def expand_stem(stem: str) -> list[str]:
             words.add(base)
     if stem in known:
         words.add(stem)
-    return sorted(words)
+    return tuple(sorted(words))
