@@ -24,7 +24,6 @@ from service.accounts import User
 from service.errors import Forbidden, Invalid, NotFound
 from service.settings import PROJECT_ROOT
 from service.storage import dashboard as rows
-from service.storage import facts as fact_rows
 from service.storage import users as user_rows
 from service.storage.facts import DECISIONS, FACT_KINDS
 
@@ -32,6 +31,7 @@ DEFAULT_MONTHS = 12
 DEFAULT_DAYS = 28
 MAX_MONTHS = 60
 ENTRY_PAGE = 100
+GROUP_PAGE = 50
 KIND_NAMES = {"risk": "Risk indicator", "tag": "Theme", "person": "Person", "date": "Date",
               "child_seen": "Child seen"}
 ALL_TIME = "1900-01-01"
@@ -134,17 +134,28 @@ class ManagerView:
     month_list: list[str]
     entries_by_month: dict[str, dict[str, int]]      # kind -> month -> entries
     labels: dict[str, list[LabelRow]]                # kind -> rows
-    by_case: list[GroupRow]
+    by_case: list[GroupRow]                          # one page, cases with any count
+    cases_page: int
+    cases_pages: int
     by_worker: list[GroupRow]
     recent: list[dict[str, Any]]
-    children: list[dict[str, Any]]
+    children: list[dict[str, Any]]                   # one page
+    children_page: int
+    children_pages: int
     acceptance_by_kind: list[dict[str, Any]]
     acceptance_by_rule: list[dict[str, Any]]
 
 
+def _page(items: list[Any], page: int) -> tuple[list[Any], int, int]:
+    pages = max(1, -(-len(items) // GROUP_PAGE))
+    page = min(max(page, 1), pages)
+    return items[(page - 1) * GROUP_PAGE: page * GROUP_PAGE], page, pages
+
+
 def manager_view(db: Database, user: User, team_id: int | None = None, *,
-                 months: int = DEFAULT_MONTHS, days: int = DEFAULT_DAYS,
-                 today: date | None = None) -> ManagerView:
+                 months: int = DEFAULT_MONTHS, days: int = DEFAULT_DAYS, cases_page: int = 1,
+                 children_page: int = 1, today: date | None = None) -> ManagerView:
+    """A team's confirmed risk indicators and themes, sightings and decisions; logged."""
     today = today or date.today()
     team = _team_for(db, user, team_id, "dashboard.view")
     since = _since(months, today)
@@ -152,43 +163,49 @@ def manager_view(db: Database, user: User, team_id: int | None = None, *,
         raise Invalid("Choose between 1 and 366 days.")
     recent_since = (today - timedelta(days=days)).isoformat()
     month_list = _months(since, today)
-    label_counts = rows.team_label_counts(db, team["id"], since)
-    kind_counts = rows.team_kind_counts(db, team["id"], since)
+    month_counts = rows.team_month_counts(db, team["id"], since[:7])
     cases = {c["id"]: c for c in rows.team_cases(db, team["id"])}
-    authors = rows.users_by_id(db, sorted({r["author_id"] for r in kind_counts}))
+    by_case, cases_page, cases_pages = _page(_case_rows(rows.case_totals(db, team["id"], since[:7]),
+                                                        cases), cases_page)
+    _add_case_labels(by_case, rows.case_label_counts(db, team["id"], [g.id for g in by_case],
+                                                     since[:7]))
+    author_counts = rows.author_counts(db, team["id"], since[:7])
+    authors = rows.users_by_id(db, sorted({r["author_id"] for r in author_counts}))
+    children, children_page, children_pages = _page(rows.team_children(db, team["id"]),
+                                                    children_page)
     view = ManagerView(
         team=team,
         teams=user_rows.list_teams(db) if user.is_admin else [team],
         months=months, days=days, since=since, recent_since=recent_since,
         month_list=month_list,
-        entries_by_month=_by_month(kind_counts, month_list),
-        labels=_label_rows(label_counts, month_list),
-        by_case=_groups(label_counts, kind_counts, "case_id",
-                        {i: f"{c['family_name']} ({c['reference']})" for i, c in cases.items()}),
-        by_worker=_groups(label_counts, kind_counts, "author_id",
-                          {i: u["display_name"] for i, u in authors.items()}),
-        recent=_recent(rows.team_recent_risks(db, team["id"], recent_since), cases),
-        children=_children(db, team["id"]),
-        **_acceptance(rows.team_decision_counts(db, team["id"], since)),
+        entries_by_month=_by_month(month_counts, month_list),
+        labels=_label_rows(month_counts, month_list),
+        by_case=by_case, cases_page=cases_page, cases_pages=cases_pages,
+        by_worker=_worker_rows(author_counts, {i: u["display_name"] for i, u in authors.items()}),
+        recent=_recent(rows.recent_risks(db, team["id"], recent_since), cases),
+        children=children, children_page=children_page, children_pages=children_pages,
+        **_acceptance(rows.decision_counts(db, team["id"], since[:7])),
     )
     access.record(db, user, "dashboard.view",
                   detail=f"team {team['id']}, {months} months, {days} days")
     return view
 
 
-def _by_month(kind_counts: list[dict[str, Any]], month_list: list[str]
+def _by_month(month_counts: list[dict[str, Any]], month_list: list[str]
               ) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {k: dict.fromkeys(month_list, 0) for k in ("risk", "tag")}
-    for row in kind_counts:
-        if row["month"] in found[row["kind"]]:
+    for row in month_counts:
+        if row["label"] == "" and row["month"] in found[row["kind"]]:
             found[row["kind"]][row["month"]] += row["n"]
     return found
 
 
-def _label_rows(label_counts: list[dict[str, Any]], month_list: list[str]
+def _label_rows(month_counts: list[dict[str, Any]], month_list: list[str]
                 ) -> dict[str, list[LabelRow]]:
     table: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(month_list, 0))
-    for row in label_counts:
+    for row in month_counts:
+        if row["label"] == "":
+            continue
         months = table[(row["kind"], row["label"])]
         if row["month"] in months:
             months[row["month"]] += row["n"]
@@ -200,23 +217,44 @@ def _label_rows(label_counts: list[dict[str, Any]], month_list: list[str]
     return found
 
 
-def _groups(label_counts: list[dict[str, Any]], kind_counts: list[dict[str, Any]], key: str,
-            names: dict[int, str]) -> list[GroupRow]:
+def _case_rows(totals: list[dict[str, Any]], cases: dict[int, dict[str, Any]]) -> list[GroupRow]:
+    """Cases with any confirmed risk or theme in the period, in family-name order (not ranked)."""
     groups: dict[int, GroupRow] = {}
-    for row in kind_counts:
-        group = groups.setdefault(row[key], GroupRow(row[key], names.get(row[key], "?")))
-        if row["kind"] == "risk":
-            group.risk_entries += row["n"]
+    for row in totals:
+        case = cases.get(row["case_id"])
+        if case is None:
+            continue
+        group = groups.setdefault(row["case_id"], GroupRow(
+            row["case_id"], f"{case['family_name']} ({case['reference']})"))
+        setattr(group, "risk_entries" if row["kind"] == "risk" else "tag_entries", row["n"])
+    return sorted(groups.values(), key=lambda g: g.name)
+
+
+def _sorted_labels(labels: list[tuple[str, str, str, int]]) -> list[tuple[str, str, str, int]]:
+    return sorted(labels, key=lambda t: (t[0] != "risk", -t[3], t[2]))
+
+
+def _add_case_labels(groups: list[GroupRow], counts: list[dict[str, Any]]) -> None:
+    by_id = {g.id: g for g in groups}
+    for row in counts:
+        by_id[row["case_id"]].labels.append((row["kind"], row["label"], label_name(row["label"]),
+                                             row["n"]))
+    for group in groups:
+        group.labels = _sorted_labels(group.labels)
+
+
+def _worker_rows(counts: list[dict[str, Any]], names: dict[int, str]) -> list[GroupRow]:
+    groups: dict[int, GroupRow] = {}
+    for row in counts:
+        group = groups.setdefault(row["author_id"], GroupRow(row["author_id"],
+                                                             names.get(row["author_id"], "?")))
+        if row["label"] == "":
+            setattr(group, "risk_entries" if row["kind"] == "risk" else "tag_entries", row["n"])
         else:
-            group.tag_entries += row["n"]
-    per_label: dict[tuple[int, str, str], int] = defaultdict(int)
-    for row in label_counts:
-        per_label[(row[key], row["kind"], row["label"])] += row["n"]
-    for (group_id, kind, label), n in per_label.items():
-        groups[group_id].labels.append((kind, label, label_name(label), n))
+            group.labels.append((row["kind"], row["label"], label_name(row["label"]), row["n"]))
     for group in groups.values():
-        group.labels.sort(key=lambda t: (t[0] != "risk", -t[3], t[2]))
-    return sorted(groups.values(), key=lambda g: (-g.risk_entries, -g.tag_entries, g.name))
+        group.labels = _sorted_labels(group.labels)
+    return sorted(groups.values(), key=lambda g: g.name)
 
 
 def _recent(recent: list[dict[str, Any]], cases: dict[int, dict[str, Any]]
@@ -228,13 +266,6 @@ def _recent(recent: list[dict[str, Any]], cases: dict[int, dict[str, Any]]
         case["labels"].append({"label": row["label"], "name": label_name(row["label"]),
                                "n": row["n"], "latest": row["latest"]})
     return list(by_case.values())
-
-
-def _children(db: Database, team_id: int) -> list[dict[str, Any]]:
-    children = rows.team_children(db, team_id)
-    seen = fact_rows.last_seen(db, [c["id"] for c in children])
-    return [dict(c, seen=seen.get(c["id"], {}).get("seen"),
-                 seen_alone=seen.get(c["id"], {}).get("seen_alone")) for c in children]
 
 
 def _acceptance(decision_counts: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -14,8 +14,10 @@ router = APIRouter(prefix="/dashboard", dependencies=[Depends(parse_form)])
 @router.get("")
 def manager_view(request: Request, db: DbDep, user: PageUser, team: int | None = None,
                  months: int = Query(dashboard.DEFAULT_MONTHS, ge=1, le=dashboard.MAX_MONTHS),
-                 days: int = Query(dashboard.DEFAULT_DAYS, ge=1, le=366)) -> Response:
-    view = dashboard.manager_view(db, user, team, months=months, days=days)
+                 days: int = Query(dashboard.DEFAULT_DAYS, ge=1, le=366),
+                 cases_page: int = Query(1, ge=1), children_page: int = Query(1, ge=1)) -> Response:
+    view = dashboard.manager_view(db, user, team, months=months, days=days,
+                                  cases_page=cases_page, children_page=children_page)
     return render(request, "dashboard/index.html", {"view": view})
 
 

@@ -1,10 +1,16 @@
 """Queries for the manager view: confirmed facts across a team's caseload.
 
-Everything here reads only the facts table (confirmed facts) and decisions (the audit of what
-workers did with suggestions); the suggestions table is never read. Counts are of distinct
-entries, so every number equals the length of the entry list it links to. Each entry has one
-month, one case and one author, so counts grouped at that grain add up correctly to any
-coarser grouping (by month, by case, by worker).
+Only confirmed facts (the facts table) and workers' decisions feed it; the suggestions table
+is never read. Counts are of distinct entries, so every number equals the length of the
+entry list it links to.
+
+Counting a team's facts at request time grows with the caseload (200,000 entries is seconds),
+so the counts are kept as they change, by triggers: `dash_entry_labels` holds one row per
+current final entry per counted risk indicator or theme (label '' = "any of this kind"), and
+three count tables add it up by team and month, by case and month, and by author and month.
+Children's last sightings and decisions by rule are kept the same way. The triggers recompute
+an entry whenever its facts or its current revision change, so amendments, re-anchored facts
+and a case moving team are all followed; the tests recount from the raw tables.
 """
 
 from __future__ import annotations
@@ -12,81 +18,210 @@ from __future__ import annotations
 from typing import Any
 
 from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
 
 from service.storage.db import one_row
+
+migrations = Migrations("casenotes-dashboard")
 
 # Risk indicators confirmed as absent ("no bruises") or only imagined ("if he hit her") are
 # recorded, but they are not risks to count.
 COUNTED_ASSERTIONS = ("present", "possible", "reported", "historical")
-_COUNTED = "(facts.kind != 'risk' OR coalesce(facts.assertion, 'present') IN ({}))".format(
+_COUNTED = "(f.kind = 'tag' OR (f.kind = 'risk' AND coalesce(f.assertion, 'present') IN ({})))".format(
     ", ".join(f"'{a}'" for a in COUNTED_ASSERTIONS))
 
-# The current facts of final entries of one team, with the entry's month, case and author.
-_TEAM_FACTS = (
-    " FROM cases JOIN entries ON entries.case_id = cases.id AND entries.status = 'final'"
-    " JOIN facts ON facts.entry_id = entries.id AND facts.revision = entries.revision_count"
-    " WHERE cases.team_id = ? AND entries.occurred_at >= ?"
+
+def _entry_labels_sql(where: str) -> str:
+    """Insert the label rows (and the '' "any" rows) of the final entries matching `where`."""
+    select = (
+        "SELECT e.id, f.kind, {label}, c.team_id, e.case_id, e.author_id,"
+        " substr(e.occurred_at, 1, 7), e.occurred_at"
+        " FROM entries AS e JOIN cases AS c ON c.id = e.case_id"
+        " JOIN facts AS f ON f.entry_id = e.id AND f.revision = e.revision_count"
+        f" WHERE {where} AND e.status = 'final' AND c.team_id IS NOT NULL AND {_COUNTED}"
+    )
+    insert = ("INSERT OR IGNORE INTO dash_entry_labels (entry_id, kind, label, team_id, case_id,"
+              " author_id, month, occurred_at) ")
+    return (insert + select.format(label="f.label") + " AND f.label IS NOT NULL;\n"
+            + insert + select.format(label="''") + ";\n")
+
+
+def _child_seen_sql(persons: str) -> str:
+    """Recompute the last sighting of each person id the subquery `persons` yields."""
+    current = ("FROM facts AS f JOIN entries AS e ON e.id = f.entry_id"
+               " AND f.revision = e.revision_count AND e.status = 'final'"
+               " WHERE f.person_id = p.person_id AND f.kind = 'child_seen'")
+    return (
+        "INSERT OR REPLACE INTO dash_child_seen (person_id, seen, seen_alone)"
+        f" SELECT p.person_id, (SELECT max(e.occurred_at) {current}),"
+        f" (SELECT max(e.occurred_at) {current} AND f.alone = 1)"
+        f" FROM ({persons}) AS p;\n"
+    )
+
+
+def _recompute_entry(entry: str) -> str:
+    return (f"DELETE FROM dash_entry_labels WHERE entry_id = {entry};\n"
+            + _entry_labels_sql(f"e.id = {entry}")
+            + _child_seen_sql("SELECT DISTINCT person_id FROM facts WHERE entry_id = "
+                              f"{entry} AND kind = 'child_seen' AND person_id IS NOT NULL"))
+
+
+def _count_upserts(sign: str, row: str) -> str:
+    sql = ""
+    for table, keys in (("dash_team_month", "team_id, month, kind, label"),
+                        ("dash_case_month", "team_id, case_id, month, kind, label"),
+                        ("dash_author_month", "team_id, author_id, month, kind, label")):
+        values = ", ".join(f"{row}.{k.strip()}" for k in keys.split(","))
+        sql += (f"INSERT INTO {table} ({keys}, n) VALUES ({values}, {sign}1)"
+                f" ON CONFLICT ({keys}) DO UPDATE SET n = n {sign} 1;\n")
+    return sql
+
+
+_DECISION_COUNT = (
+    "INSERT INTO dash_decisions (team_id, month, kind, rule, decision, n)"
+    " SELECT {team}, substr(d.decided_at, 1, 7), d.kind, coalesce(d.rule, ''), d.decision,"
+    " {sign}count(*) FROM decisions AS d JOIN entries AS e ON e.id = d.entry_id"
+    " WHERE {where} AND {team} IS NOT NULL GROUP BY 1, 2, 3, 4, 5"
+    " ON CONFLICT (team_id, month, kind, rule, decision) DO UPDATE SET n = n + excluded.n;\n"
 )
 
 
-def team_label_counts(db: Database, team_id: int, since: str) -> list[dict[str, Any]]:
-    """Distinct entries per (month, case, author, kind, label) for risk and tag facts."""
+@migrations()
+def m001_kept_counts(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE dash_entry_labels (
+            entry_id INTEGER NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL,
+            team_id INTEGER NOT NULL, case_id INTEGER NOT NULL, author_id INTEGER NOT NULL,
+            month TEXT NOT NULL, occurred_at TEXT NOT NULL,
+            PRIMARY KEY (entry_id, kind, label)
+        );
+        CREATE INDEX dash_entry_labels_list ON dash_entry_labels (team_id, kind, label, occurred_at);
+        CREATE INDEX dash_entry_labels_case ON dash_entry_labels (case_id);
+        CREATE TABLE dash_team_month (team_id INTEGER, month TEXT, kind TEXT, label TEXT,
+            n INTEGER NOT NULL, PRIMARY KEY (team_id, month, kind, label));
+        CREATE TABLE dash_case_month (team_id INTEGER, case_id INTEGER, month TEXT, kind TEXT,
+            label TEXT, n INTEGER NOT NULL, PRIMARY KEY (team_id, case_id, month, kind, label));
+        CREATE INDEX dash_case_month_totals ON dash_case_month (team_id, label, month);
+        CREATE TABLE dash_author_month (team_id INTEGER, author_id INTEGER, month TEXT,
+            kind TEXT, label TEXT, n INTEGER NOT NULL,
+            PRIMARY KEY (team_id, author_id, month, kind, label));
+        CREATE TABLE dash_child_seen (person_id INTEGER PRIMARY KEY, seen TEXT, seen_alone TEXT);
+        CREATE TABLE dash_decisions (team_id INTEGER, month TEXT, kind TEXT, rule TEXT,
+            decision TEXT, n INTEGER NOT NULL, PRIMARY KEY (team_id, month, kind, rule, decision));
+        CREATE INDEX dash_decisions_list ON decisions (kind, rule, decided_at);
+        """
+    )
+    db.executescript(
+        "CREATE TRIGGER dash_label_added AFTER INSERT ON dash_entry_labels BEGIN\n"
+        + _count_upserts("+", "NEW") + "END;\n"
+        "CREATE TRIGGER dash_label_removed AFTER DELETE ON dash_entry_labels BEGIN\n"
+        + _count_upserts("-", "OLD") + "END;\n"
+        "CREATE TRIGGER dash_fact_added AFTER INSERT ON facts"
+        " WHEN NEW.kind IN ('risk', 'tag', 'child_seen') BEGIN\n"
+        + _recompute_entry("NEW.entry_id") + "END;\n"
+        "CREATE TRIGGER dash_fact_removed AFTER DELETE ON facts"
+        " WHEN OLD.kind IN ('risk', 'tag', 'child_seen') BEGIN\n"
+        + _recompute_entry("OLD.entry_id")
+        + _child_seen_sql("SELECT OLD.person_id AS person_id WHERE OLD.person_id IS NOT NULL")
+        + "END;\n"
+        # A new revision (or finalising) changes which facts are current, and maybe the date.
+        "CREATE TRIGGER dash_entry_changed AFTER UPDATE OF status, revision_count, occurred_at,"
+        " case_id, author_id ON entries WHEN NEW.status IS NOT OLD.status"
+        " OR NEW.revision_count IS NOT OLD.revision_count"
+        " OR NEW.occurred_at IS NOT OLD.occurred_at OR NEW.case_id IS NOT OLD.case_id"
+        " OR NEW.author_id IS NOT OLD.author_id BEGIN\n"
+        + _recompute_entry("NEW.id") + "END;\n"
+        "CREATE TRIGGER dash_decision_added AFTER INSERT ON decisions BEGIN\n"
+        + _DECISION_COUNT.format(team="(SELECT team_id FROM cases WHERE id = e.case_id)",
+                                 sign="", where="d.id = NEW.id")
+        + "END;\n"
+        "CREATE TRIGGER dash_case_moved AFTER UPDATE OF team_id ON cases"
+        " WHEN NEW.team_id IS NOT OLD.team_id BEGIN\n"
+        "DELETE FROM dash_entry_labels WHERE case_id = NEW.id;\n"
+        + _entry_labels_sql("e.case_id = NEW.id")
+        + _DECISION_COUNT.format(team="OLD.team_id", sign="-", where="e.case_id = NEW.id")
+        + _DECISION_COUNT.format(team="NEW.team_id", sign="", where="e.case_id = NEW.id")
+        + "END;\n"
+    )
+    # What is already there.
+    db.executescript(
+        _entry_labels_sql("1")
+        + _child_seen_sql("SELECT DISTINCT person_id FROM facts WHERE kind = 'child_seen'"
+                          " AND person_id IS NOT NULL")
+        + _DECISION_COUNT.format(team="(SELECT team_id FROM cases WHERE id = e.case_id)",
+                                 sign="", where="1")
+    )
+
+
+# --- the manager view ---------------------------------------------------------------------
+
+def team_month_counts(db: Database, team_id: int, since_month: str) -> list[dict[str, Any]]:
+    """Entries per (month, kind, label) across the team; label '' is "any of this kind"."""
     return list(db.query(
-        "SELECT substr(entries.occurred_at, 1, 7) AS month, entries.case_id,"
-        " entries.author_id, facts.kind, facts.label, count(DISTINCT entries.id) AS n"
-        f"{_TEAM_FACTS} AND facts.kind IN ('risk', 'tag') AND {_COUNTED}"
-        " GROUP BY month, entries.case_id, entries.author_id, facts.kind, facts.label",
-        [team_id, since],
-    ))
+        "SELECT month, kind, label, n FROM dash_team_month"
+        " WHERE team_id = ? AND month >= ? AND n > 0", [team_id, since_month]))
 
 
-def team_kind_counts(db: Database, team_id: int, since: str) -> list[dict[str, Any]]:
-    """Distinct entries per (month, case, author, kind) with any risk / any tag."""
+def case_totals(db: Database, team_id: int, since_month: str) -> list[dict[str, Any]]:
+    """Entries with any risk / any theme per case over the period."""
     return list(db.query(
-        "SELECT substr(entries.occurred_at, 1, 7) AS month, entries.case_id,"
-        " entries.author_id, facts.kind, count(DISTINCT entries.id) AS n"
-        f"{_TEAM_FACTS} AND facts.kind IN ('risk', 'tag') AND {_COUNTED}"
-        " GROUP BY month, entries.case_id, entries.author_id, facts.kind",
-        [team_id, since],
-    ))
+        "SELECT case_id, kind, sum(n) AS n FROM dash_case_month"
+        " WHERE team_id = ? AND label = '' AND month >= ? GROUP BY case_id, kind"
+        " HAVING sum(n) > 0", [team_id, since_month]))
 
 
-def team_recent_risks(db: Database, team_id: int, since: str) -> list[dict[str, Any]]:
+def case_label_counts(db: Database, team_id: int, case_ids: list[int], since_month: str
+                      ) -> list[dict[str, Any]]:
+    """Entries per (case, kind, label) over the period, for some of the team's cases."""
+    if not case_ids:
+        return []
+    marks = ",".join("?" * len(case_ids))
+    return list(db.query(
+        "SELECT case_id, kind, label, sum(n) AS n FROM dash_case_month"
+        f" WHERE team_id = ? AND case_id IN ({marks}) AND month >= ? AND label != ''"
+        " GROUP BY case_id, kind, label HAVING sum(n) > 0", [team_id, *case_ids, since_month]))
+
+
+def author_counts(db: Database, team_id: int, since_month: str) -> list[dict[str, Any]]:
+    """Entries per (author, kind, label) over the period; label '' is "any"."""
+    return list(db.query(
+        "SELECT author_id, kind, label, sum(n) AS n FROM dash_author_month"
+        " WHERE team_id = ? AND month >= ? GROUP BY author_id, kind, label HAVING sum(n) > 0",
+        [team_id, since_month]))
+
+
+def recent_risks(db: Database, team_id: int, since: str) -> list[dict[str, Any]]:
     """Per case and risk indicator: entries since `since` with it confirmed, and the latest."""
     return list(db.query(
-        "SELECT entries.case_id, facts.label, count(DISTINCT entries.id) AS n,"
-        " max(entries.occurred_at) AS latest"
-        f"{_TEAM_FACTS} AND facts.kind = 'risk' AND {_COUNTED}"
-        " GROUP BY entries.case_id, facts.label ORDER BY latest DESC",
-        [team_id, since],
-    ))
+        "SELECT case_id, label, count(*) AS n, max(occurred_at) AS latest FROM dash_entry_labels"
+        " WHERE team_id = ? AND kind = 'risk' AND label != '' AND occurred_at >= ?"
+        " GROUP BY case_id, label ORDER BY latest DESC, case_id, label", [team_id, since]))
 
 
-def team_decision_counts(db: Database, team_id: int, since: str) -> list[dict[str, Any]]:
-    """Decisions on suggestions, per kind, rule and decision, on the team's entries."""
+def decision_counts(db: Database, team_id: int, since_month: str) -> list[dict[str, Any]]:
+    """Decisions on suggestions per kind, rule and decision, made in the period."""
     return list(db.query(
-        "SELECT decisions.kind, coalesce(decisions.rule, '') AS rule, decisions.decision,"
-        " count(*) AS n, count(DISTINCT entries.id) AS entries"
-        " FROM cases JOIN entries ON entries.case_id = cases.id"
-        " JOIN decisions ON decisions.entry_id = entries.id"
-        " WHERE cases.team_id = ? AND entries.occurred_at >= ?"
-        " GROUP BY decisions.kind, rule, decisions.decision",
-        [team_id, since],
-    ))
+        "SELECT kind, rule, decision, sum(n) AS n FROM dash_decisions"
+        " WHERE team_id = ? AND month >= ? GROUP BY kind, rule, decision HAVING sum(n) > 0",
+        [team_id, since_month]))
+
+
+def team_children(db: Database, team_id: int) -> list[dict[str, Any]]:
+    """The team's children, with when each was last seen and last seen alone."""
+    return list(db.query(
+        "SELECT people.id, people.name, people.dob, people.case_id, cases.reference,"
+        " cases.family_name, dash_child_seen.seen, dash_child_seen.seen_alone"
+        " FROM people JOIN cases ON cases.id = people.case_id"
+        " LEFT JOIN dash_child_seen ON dash_child_seen.person_id = people.id"
+        " WHERE cases.team_id = ? AND people.category = 'child'"
+        " ORDER BY cases.family_name, cases.id, people.dob, people.name", [team_id]))
 
 
 def team_cases(db: Database, team_id: int) -> list[dict[str, Any]]:
     return list(db.query(
         "SELECT id, reference, family_name FROM cases WHERE team_id = ?"
         " ORDER BY family_name, id", [team_id]))
-
-
-def team_children(db: Database, team_id: int) -> list[dict[str, Any]]:
-    return list(db.query(
-        "SELECT people.id, people.name, people.dob, people.case_id, cases.reference,"
-        " cases.family_name FROM people JOIN cases ON cases.id = people.case_id"
-        " WHERE cases.team_id = ? AND people.category = 'child'"
-        " ORDER BY cases.family_name, cases.id, people.dob, people.name", [team_id]))
 
 
 def users_by_id(db: Database, user_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -103,61 +238,61 @@ def team(db: Database, team_id: int) -> dict[str, Any] | None:
 
 # --- the entries behind a number -----------------------------------------------------------
 
-def _entry_filter(team_id: int, since: str, filters: dict[str, Any]) -> tuple[str, list[Any]]:
-    """WHERE clause (over entries joined to cases) for the entries behind one number."""
-    where = ["cases.team_id = ?", "entries.status = 'final'", "entries.occurred_at >= ?"]
-    params: list[Any] = [team_id, filters.get("since") or since]
-    if filters.get("month"):
-        where.append("substr(entries.occurred_at, 1, 7) = ?")
-        params.append(filters["month"])
-    for column in ("case_id", "author_id"):
-        if filters.get(column) is not None:
-            where.append(f"entries.{column} = ?")
-            params.append(filters[column])
-    fact = []
-    if filters.get("kind") in ("risk", "tag"):
-        fact += ["facts.kind = ?", _COUNTED]
-        params_fact: list[Any] = [filters["kind"]]
-        if filters.get("label"):
-            fact.append("facts.label = ?")
-            params_fact.append(filters["label"])
-    elif filters.get("person_id") is not None:
-        fact += ["facts.kind = 'child_seen'", "facts.person_id = ?"]
-        params_fact = [filters["person_id"]]
-        if filters.get("alone"):
-            fact.append("facts.alone = 1")
-    else:
-        params_fact = []
-    if fact:
-        where.append("EXISTS (SELECT 1 FROM facts WHERE facts.entry_id = entries.id"
-                     " AND facts.revision = entries.revision_count AND "
-                     + " AND ".join(fact) + ")")
-        params += params_fact
+_LISTED = (
+    "SELECT entries.id, entries.case_id, entries.kind, entries.occurred_at, entries.author_id,"
+    " users.display_name AS author_name, cases.reference, cases.family_name,"
+    " substr(latest.text, 1, 300) AS excerpt"
+    " FROM entries JOIN cases ON cases.id = entries.case_id"
+    " JOIN users ON users.id = entries.author_id"
+    " JOIN entry_revisions AS latest ON latest.entry_id = entries.id"
+    "  AND latest.number = entries.revision_count"
+)
+
+
+def _entry_ids(team_id: int, since: str, filters: dict[str, Any]) -> tuple[str, list[Any]]:
+    """A query for the ids of the entries behind one number (newest first)."""
+    if filters.get("kind"):
+        # The same rows the counts were made from, so the list always matches the number.
+        where = ["team_id = ?", "kind = ?", "label = ?", "occurred_at >= ?"]
+        params: list[Any] = [team_id, filters["kind"], filters.get("label") or "", since]
+        for key in ("month", "case_id", "author_id"):
+            if filters.get(key) is not None:
+                where.append(f"{key} = ?")
+                params.append(filters[key])
+        return (f"SELECT entry_id AS id, occurred_at FROM dash_entry_labels"
+                f" WHERE {' AND '.join(where)}"), params
+    if filters.get("person_id") is not None:
+        alone = " AND facts.alone = 1" if filters.get("alone") else ""
+        return ("SELECT DISTINCT entries.id, entries.occurred_at FROM facts"
+                " JOIN entries ON entries.id = facts.entry_id"
+                "  AND facts.revision = entries.revision_count AND entries.status = 'final'"
+                " JOIN cases ON cases.id = entries.case_id"
+                " WHERE facts.person_id = ? AND facts.kind = 'child_seen' AND cases.team_id = ?"
+                f" AND entries.occurred_at >= ?{alone}"), [filters["person_id"], team_id, since]
     if filters.get("decision_kind"):
-        clause = ("EXISTS (SELECT 1 FROM decisions WHERE decisions.entry_id = entries.id"
-                  " AND decisions.kind = ? AND coalesce(decisions.rule, '') = ?")
-        params += [filters["decision_kind"], filters.get("rule") or ""]
+        where = ["decisions.kind = ?", "coalesce(decisions.rule, '') = ?",
+                 "decisions.decided_at >= ?", "cases.team_id = ?"]
+        params = [filters["decision_kind"], filters.get("rule") or "", since, team_id]
         if filters.get("decision"):
-            clause += " AND decisions.decision = ?"
+            where.append("decisions.decision = ?")
             params.append(filters["decision"])
-        where.append(clause + ")")
-    return " AND ".join(where), params
+        return ("SELECT DISTINCT entries.id, entries.occurred_at FROM decisions"
+                " JOIN entries ON entries.id = decisions.entry_id"
+                " JOIN cases ON cases.id = entries.case_id"
+                f" WHERE {' AND '.join(where)}"), params
+    return ("SELECT entries.id, entries.occurred_at FROM entries"
+            " JOIN cases ON cases.id = entries.case_id"
+            " WHERE cases.team_id = ? AND entries.status = 'final' AND entries.occurred_at >= ?",
+            [team_id, since])
 
 
 def entries_behind(db: Database, team_id: int, since: str, filters: dict[str, Any],
                    limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    """The final entries one dashboard number counts, newest first, one page, and the total."""
-    where, params = _entry_filter(team_id, since, filters)
-    base = (" FROM entries JOIN cases ON cases.id = entries.case_id"
-            " JOIN users ON users.id = entries.author_id"
-            " JOIN entry_revisions AS latest ON latest.entry_id = entries.id"
-            "  AND latest.number = entries.revision_count")
+    """The final entries one number counts, newest first, one page, and the total."""
+    ids, params = _entry_ids(team_id, filters.get("since") or since, filters)
+    total = one_row(db, f"SELECT count(*) AS n FROM ({ids})", params)
     rows = list(db.query(
-        "SELECT entries.id, entries.case_id, entries.kind, entries.occurred_at,"
-        " entries.author_id, users.display_name AS author_name, cases.reference,"
-        " cases.family_name, substr(latest.text, 1, 300) AS excerpt"
-        f"{base} WHERE {where} ORDER BY entries.occurred_at DESC, entries.id DESC"
-        " LIMIT ? OFFSET ?", [*params, limit, offset]))
-    total = one_row(db, f"SELECT count(*) AS n FROM entries JOIN cases ON cases.id ="
-                        f" entries.case_id WHERE {where}", params)
+        f"{_LISTED} WHERE entries.id IN (SELECT id FROM ({ids})"
+        "  ORDER BY occurred_at DESC, id DESC LIMIT ? OFFSET ?)"
+        " ORDER BY entries.occurred_at DESC, entries.id DESC", [*params, limit, offset]))
     return rows, int(total["n"]) if total else 0

@@ -184,8 +184,9 @@ def m004_access_log(db: Database) -> None:
 
 def migrate(db: Database) -> None:
     """Apply every migration set, core first. Each storage module owns its own set."""
-    from service.storage import chronology, facts, search, transcriptions
+    from service.storage import chronology, dashboard, facts, search, transcriptions
 
     for migration_set in (migrations, facts.migrations, search.migrations,
-                          chronology.migrations, transcriptions.migrations):
+                          chronology.migrations, transcriptions.migrations,
+                          dashboard.migrations):
         migration_set.apply(db)
