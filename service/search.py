@@ -206,7 +206,12 @@ def _filters(request: SearchRequest, query: ParsedQuery, user: User,
              visible: list[dict[str, Any]]) -> search_rows.Filters:
     match = None
     if query.expression:
-        match = f"scope : ({_scope(request, user, visible)}) AND {query.expression}"
+        scopes = [_scope(request, user, visible)]
+        if request.kind:
+            scopes.append(search_rows.scope_tokens(kind=request.kind))
+        if request.author is not None:
+            scopes.append(search_rows.scope_tokens(author_id=request.author))
+        match = " AND ".join(f"scope : ({s})" for s in scopes) + f" AND {query.expression}"
     return search_rows.Filters(
         visible_case_ids=tuple(c["id"] for c in visible), match=match, case_id=request.case,
         person_id=request.person, seen=request.seen, tag=request.tag or None,
@@ -221,11 +226,11 @@ def _scope(request: SearchRequest, user: User, visible: list[dict[str, Any]]) ->
     """The index's scope tokens for what this user may see: their team's token covers the
     team's cases; other cases (allocations elsewhere) are named one by one."""
     if request.case is not None:
-        return f"c{request.case}"
+        return search_rows.scope_tokens(case_id=request.case)
     tokens: list[str] = []
     if user.team_wide and user.team_id is not None:
-        tokens.append(f"t{user.team_id}")
-    tokens += [f"c{c['id']}" for c in visible
+        tokens.append(search_rows.scope_tokens(team_id=user.team_id))
+    tokens += [search_rows.scope_tokens(case_id=c["id"]) for c in visible
                if not (user.team_wide and c["team_id"] == user.team_id)]
     return " OR ".join(tokens)
 

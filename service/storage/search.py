@@ -69,10 +69,88 @@ def m001_entry_search(db: Database) -> None:
     )
 
 
+# m002: a compact row per indexed revision (filters and facets read it instead of the
+# text-heavy entry_revisions), scope tokens for kind and author, and a covering index on facts.
+# Scope tokens are letters and digits only: unicode61 splits on underscores.
+_SCOPE_M2 = ("'c' || {case} || ' t' || coalesce({team}, 0) || ' k' || replace({kind}, '_', '')"
+             " || ' a' || {author}")
+
+
+@migrations()
+def m002_search_rows(db: Database) -> None:
+    scope = _SCOPE_M2.format(case="entries.case_id", team="cases.team_id",
+                             kind="entry_revisions.kind", author="entries.author_id")
+    new_scope = _SCOPE_M2.format(case="e.case_id", team="c.team_id", kind="NEW.kind",
+                                 author="e.author_id")
+    moved_old = _SCOPE_M2.format(case="OLD.id", team="OLD.team_id", kind="r.kind",
+                                 author="r.author_id")
+    db.executescript(
+        f"""
+        DROP TRIGGER entry_revisions_search;
+        DROP TRIGGER cases_team_search;
+        DROP VIEW entry_search_content;
+        CREATE VIEW entry_search_content AS
+            SELECT entry_revisions.id AS id, entry_revisions.text AS text, {scope} AS scope,
+                   entries.case_id AS case_id, entries.author_id AS author_id,
+                   entry_revisions.kind AS kind
+            FROM entry_revisions JOIN entries ON entries.id = entry_revisions.entry_id
+            JOIN cases ON cases.id = entries.case_id;
+        CREATE TABLE entry_search_rows (
+            id INTEGER PRIMARY KEY,  -- entry_revisions.id
+            entry_id INTEGER NOT NULL,
+            case_id INTEGER NOT NULL,
+            number INTEGER NOT NULL,
+            latest INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            occurred_at TEXT NOT NULL,
+            author_id INTEGER NOT NULL,
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX entry_search_rows_entry ON entry_search_rows (entry_id);
+        CREATE INDEX entry_search_rows_case ON entry_search_rows (case_id, latest, occurred_at);
+        INSERT INTO entry_search_rows
+            SELECT r.id, r.entry_id, e.case_id, r.number, r.number = e.revision_count, r.kind,
+                   r.occurred_at, e.author_id, coalesce(e.finalised_at, r.created_at)
+            FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id;
+        CREATE INDEX IF NOT EXISTS facts_search
+            ON facts (entry_id, revision, kind, label, person_id, assertion, alone);
+        CREATE TRIGGER entry_revisions_search AFTER INSERT ON entry_revisions
+        BEGIN
+            UPDATE entry_search_rows SET latest = 0
+                WHERE entry_id = NEW.entry_id AND latest = 1 AND number < NEW.number;
+            INSERT INTO entry_search_rows
+                SELECT NEW.id, NEW.entry_id, e.case_id, NEW.number, 1, NEW.kind, NEW.occurred_at,
+                       e.author_id, coalesce(e.finalised_at, NEW.created_at)
+                FROM entries AS e WHERE e.id = NEW.entry_id;
+            INSERT INTO entry_search (rowid, text, scope)
+                SELECT NEW.id, NEW.text, {new_scope}
+                FROM entries AS e JOIN cases AS c ON c.id = e.case_id WHERE e.id = NEW.entry_id;
+        END;
+        CREATE TRIGGER cases_team_search AFTER UPDATE OF team_id ON cases
+        WHEN OLD.team_id IS NOT NEW.team_id
+        BEGIN
+            INSERT INTO entry_search (entry_search, rowid, text, scope)
+                SELECT 'delete', r.id, r.text, {moved_old} FROM entry_search_content AS r
+                WHERE r.case_id = OLD.id;
+            INSERT INTO entry_search (rowid, text, scope)
+                SELECT id, text, scope FROM entry_search_content WHERE case_id = NEW.id;
+        END;
+        INSERT INTO entry_search (entry_search) VALUES ('rebuild');
+        """
+    )
+
+
 # --- the index ---------------------------------------------------------------------------
 
 def rebuild(db: Database, *, optimize: bool = True) -> int:
-    """Rebuild the whole index from the entry revisions; returns how many were indexed."""
+    """Rebuild the index (and its compact rows) from the entry revisions; returns how many
+    revisions were indexed."""
+    db.execute("DELETE FROM entry_search_rows")
+    db.execute(
+        "INSERT INTO entry_search_rows SELECT r.id, r.entry_id, e.case_id, r.number,"
+        " r.number = e.revision_count, r.kind, r.occurred_at, e.author_id,"
+        " coalesce(e.finalised_at, r.created_at)"
+        " FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id")
     db.execute("INSERT INTO entry_search (entry_search) VALUES ('rebuild')")
     if optimize:
         db.execute("INSERT INTO entry_search (entry_search) VALUES ('optimize')")
@@ -90,12 +168,22 @@ def revision_count(db: Database) -> int:
 
 
 def index_agrees(db: Database) -> bool:
-    """FTS5's own check that the index holds exactly the tokens of the stored text."""
+    """FTS5's own check that the index holds exactly the tokens of the stored text (and its
+    scope), and that the compact rows match the revisions and which one is latest."""
     try:
         db.execute("INSERT INTO entry_search (entry_search, rank) VALUES ('integrity-check', 1)")
     except sqlite3.DatabaseError:
         return False
-    return True
+    wrong = one_row(
+        db,
+        "SELECT (SELECT count(*) FROM entry_revisions AS r LEFT JOIN entry_search_rows AS m"
+        "  ON m.id = r.id JOIN entries AS e ON e.id = r.entry_id"
+        "  WHERE m.id IS NULL OR m.entry_id != r.entry_id OR m.case_id != e.case_id"
+        "   OR m.number != r.number OR m.latest != (r.number = e.revision_count)"
+        "   OR m.kind != r.kind OR m.occurred_at != r.occurred_at OR m.author_id != e.author_id)"
+        " + (SELECT count(*) FROM entry_search_rows WHERE id NOT IN"
+        "  (SELECT id FROM entry_revisions)) AS n")
+    return bool(wrong) and wrong["n"] == 0
 
 
 # --- searching -----------------------------------------------------------------------------
@@ -103,7 +191,8 @@ def index_agrees(db: Database) -> bool:
 @dataclass(frozen=True)
 class Filters:
     """What to search, already checked by the domain. Dates are ISO strings; `*_before` are
-    exclusive upper bounds."""
+    exclusive upper bounds. `match` already carries the scope tokens for the visible cases,
+    case, kind and author; the same conditions are applied again here in plain SQL."""
 
     visible_case_ids: tuple[int, ...]
     match: str | None = None  # full FTS5 expression, scope included; None: filters only
@@ -121,38 +210,63 @@ class Filters:
     kind: str | None = None
     all_revisions: bool = False
 
+    @property
+    def only_scope_filters(self) -> bool:
+        """True when every filter is also in the FTS5 expression (ranking can stop early)."""
+        return not (self.person_id or self.seen or self.tag or self.risk or self.assertion
+                    or self.occurred_from or self.occurred_before or self.recorded_from
+                    or self.recorded_before)
 
-def _hits(filters: Filters, columns: str) -> tuple[str, list[Any]]:
-    """SELECT {columns} FROM the matching revisions, with every filter applied."""
-    params: list[Any] = []
-    if filters.match:
-        sql = (f"SELECT {columns} FROM entry_search"
-               " JOIN entry_revisions AS r ON r.id = entry_search.rowid"
-               " JOIN entries AS e ON e.id = r.entry_id WHERE entry_search MATCH ?")
-        params.append(filters.match)
-    else:
-        sql = (f"SELECT {columns} FROM entries AS e"
-               " JOIN entry_revisions AS r ON r.entry_id = e.id WHERE e.status = 'final'")
+
+def scope_tokens(*, case_id: int | None = None, team_id: int | None = None,
+                 kind: str | None = None, author_id: int | None = None) -> str:
+    """A scope token as the index spells it (see _SCOPE_M2)."""
+    if case_id is not None:
+        return f"c{case_id}"
+    if team_id is not None:
+        return f"t{team_id}"
+    if kind is not None:
+        return "k" + kind.replace("_", "")
+    return f"a{author_id}"
+
+
+# The revision whose facts are current: the latest one of the entry.
+_CURRENT = ("(CASE WHEN m.latest THEN m.number"
+            " ELSE (SELECT revision_count FROM entries WHERE id = m.entry_id) END)")
+
+
+def _where(filters: Filters) -> tuple[str, list[Any]]:
+    """Conditions on the compact rows `m`, every filter in plain SQL."""
     # The authoritative access rule: only cases the user may see.
-    sql += " AND e.case_id IN (SELECT value FROM json_each(?))"
-    params.append(json.dumps(list(filters.visible_case_ids)))
+    sql = "m.case_id IN (SELECT value FROM json_each(?))"
+    params: list[Any] = [json.dumps(list(filters.visible_case_ids))]
     if not filters.all_revisions:
-        sql += " AND r.number = e.revision_count"
-    for clause, value in (("e.case_id = ?", filters.case_id), ("r.kind = ?", filters.kind),
-                          ("e.author_id = ?", filters.author_id),
-                          ("r.occurred_at >= ?", filters.occurred_from),
-                          ("r.occurred_at < ?", filters.occurred_before),
-                          ("e.finalised_at >= ?", filters.recorded_from),
-                          ("e.finalised_at < ?", filters.recorded_before)):
+        sql += " AND m.latest = 1"
+    for clause, value in (("m.case_id = ?", filters.case_id), ("m.kind = ?", filters.kind),
+                          ("m.author_id = ?", filters.author_id),
+                          ("m.occurred_at >= ?", filters.occurred_from),
+                          ("m.occurred_at < ?", filters.occurred_before),
+                          ("m.recorded_at >= ?", filters.recorded_from),
+                          ("m.recorded_at < ?", filters.recorded_before)):
         if value is not None:
             sql += f" AND {clause}"
             params.append(value)
     for clause, values in _fact_filters(filters):
         # Current facts only: those of the entry's latest revision.
-        sql += (" AND EXISTS (SELECT 1 FROM facts AS f WHERE f.entry_id = e.id"
-                f" AND f.revision = e.revision_count AND {clause})")
+        sql += (" AND EXISTS (SELECT 1 FROM facts AS f WHERE f.entry_id = m.entry_id"
+                f" AND f.revision = {_CURRENT} AND {clause})")
         params.extend(values)
     return sql, params
+
+
+def _hits(filters: Filters, columns: str) -> tuple[str, list[Any]]:
+    """SELECT {columns} FROM the matching revisions (`m`), with every filter applied."""
+    where, params = _where(filters)
+    if filters.match:
+        return (f"SELECT {columns} FROM entry_search JOIN entry_search_rows AS m"
+                f" ON m.id = entry_search.rowid WHERE entry_search MATCH ? AND {where}",
+                [filters.match, *params])
+    return f"SELECT {columns} FROM entry_search_rows AS m WHERE {where}", params
 
 
 def _fact_filters(filters: Filters) -> list[tuple[str, list[Any]]]:
@@ -182,24 +296,63 @@ def _fact_filters(filters: Filters) -> list[tuple[str, list[Any]]]:
     return found
 
 
-_HIT_COLUMNS = ("r.id AS revision_id, r.entry_id, r.number, r.kind, r.occurred_at,"
-                " r.created_at AS revised_at, e.case_id, e.author_id, e.revision_count,"
-                " e.finalised_at")
+_HIT_COLUMNS = ("m.id AS revision_id, m.entry_id, m.number, m.kind, m.occurred_at, m.case_id,"
+                " m.author_id, m.recorded_at")
+_SCORE = "bm25(entry_search, 1.0, 0.0)"  # the scope column must not weigh in
 
 
 def page_of_hits(db: Database, filters: Filters, order: str, limit: int, offset: int
                  ) -> list[dict[str, Any]]:
     """One page of matching revisions, best first (`relevance`) or by when they happened."""
     if order == "relevance" and filters.match:
-        # ORDER BY rank alone lets FTS5 hand rows over already ranked, so SQLite joins only
-        # as many as the page needs.
-        order_by = "entry_search.rank"
+        if filters.only_scope_filters:
+            found = _ranked_early(db, filters, limit, offset)
+            if found is not None:
+                return _with_details(db, found)
+        order_by = _SCORE
     elif order == "oldest":
-        order_by = "r.occurred_at ASC, r.id ASC"
+        order_by = "m.occurred_at ASC, m.id ASC"
     else:
-        order_by = "r.occurred_at DESC, r.id DESC"
+        order_by = "m.occurred_at DESC, m.id DESC"
     sql, params = _hits(filters, _HIT_COLUMNS)
-    return list(db.query(f"{sql} ORDER BY {order_by} LIMIT ? OFFSET ?", [*params, limit, offset]))
+    rows = list(db.query(f"{sql} ORDER BY {order_by} LIMIT ? OFFSET ?",
+                         [*params, limit, offset]))
+    return _with_details(db, rows)
+
+
+def _ranked_early(db: Database, filters: Filters, limit: int, offset: int
+                  ) -> list[dict[str, Any]] | None:
+    """The page by relevance when the FTS5 expression alone decides what matches: FTS5 ranks
+    with a LIMIT (much faster than ranking inside a join), then the rows are checked in SQL.
+    None when too many were turned away to be sure of the page (then rank in the join)."""
+    wanted = offset + limit
+    fetch = wanted + wanted // 4 + 20  # room for earlier versions of amended entries
+    ranked = [(row["rowid"], row["score"]) for row in db.query(
+        f"SELECT rowid, {_SCORE} AS score FROM entry_search WHERE entry_search MATCH ?"
+        " ORDER BY score LIMIT ?", [filters.match, fetch])]
+    where, params = _where(filters)
+    kept = {row["revision_id"]: row for row in db.query(
+        f"SELECT {_HIT_COLUMNS} FROM entry_search_rows AS m"
+        f" WHERE m.id IN (SELECT value FROM json_each(?)) AND {where}",
+        [json.dumps([rowid for rowid, _ in ranked]), *params])}
+    rows = [kept[rowid] for rowid, _ in ranked if rowid in kept]
+    if len(rows) < wanted and len(ranked) == fetch:
+        return None
+    return rows[offset:offset + limit]
+
+
+def _with_details(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add what a result shows but no filter needs: revision count and when revised."""
+    if not rows:
+        return rows
+    details = {row["id"]: row for row in db.query(
+        "SELECT r.id, r.created_at AS revised_at, e.revision_count"
+        " FROM json_each(?) AS j JOIN entry_revisions AS r ON r.id = j.value"
+        " JOIN entries AS e ON e.id = r.entry_id",
+        [json.dumps([row["revision_id"] for row in rows])])}
+    return [dict(row, revised_at=details[row["revision_id"]]["revised_at"],
+                 revision_count=details[row["revision_id"]]["revision_count"],
+                 finalised_at=row["recorded_at"]) for row in rows]
 
 
 def counts(db: Database, filters: Filters) -> tuple[int, int, list[dict[str, Any]]]:
@@ -208,8 +361,8 @@ def counts(db: Database, filters: Filters) -> tuple[int, int, list[dict[str, Any
     Facets count entries (not revisions); people, themes and risks come only from confirmed
     facts of each entry's latest revision.
     """
-    sql, params = _hits(filters, "r.entry_id, r.kind, r.occurred_at, e.case_id, e.author_id,"
-                                 " e.revision_count")
+    sql, params = _hits(filters, "m.entry_id, m.kind, m.occurred_at, m.case_id, m.author_id,"
+                                 f" {_CURRENT} AS current")
     facet_sql = f"""
         WITH hits AS MATERIALIZED ({sql})
         SELECT 'total' AS facet, NULL AS value, NULL AS detail, count(*) AS n,
@@ -226,8 +379,8 @@ def counts(db: Database, filters: Filters) -> tuple[int, int, list[dict[str, Any
                CASE WHEN f.kind IN ('person', 'child_seen') THEN f.person_id ELSE f.label END,
                CASE f.kind WHEN 'risk' THEN f.assertion END,
                count(DISTINCT h.entry_id), NULL
-            FROM (SELECT DISTINCT entry_id, revision_count FROM hits) AS h
-            JOIN facts AS f ON f.entry_id = h.entry_id AND f.revision = h.revision_count
+            FROM (SELECT DISTINCT entry_id, current FROM hits) AS h
+            JOIN facts AS f ON f.entry_id = h.entry_id AND f.revision = h.current
             WHERE f.kind IN ('person', 'child_seen', 'tag', 'risk')
               AND (f.person_id IS NOT NULL OR f.kind IN ('tag', 'risk'))
             GROUP BY 1, 2, 3
@@ -277,14 +430,15 @@ def narrative_positions(db: Database, entry_ids: list[int]) -> dict[int, int]:
 def labels(db: Database, case_ids: list[int], person_ids: list[int], user_ids: list[int]
            ) -> dict[str, dict[int, dict[str, Any]]]:
     """Names for facet values and results: cases, people and authors."""
-    def rows(sql: str, ids: list[int]) -> dict[int, dict[str, Any]]:
+    def rows(columns: str, table: str, ids: list[int]) -> dict[int, dict[str, Any]]:
         if not ids:
             return {}
         return {row["id"]: row for row in db.query(
-            sql + " WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])}
+            f"SELECT t.id, {columns} FROM json_each(?) AS j JOIN {table} AS t ON t.id = j.value",
+            [json.dumps(sorted(set(ids)))])}
 
     return {
-        "case": rows("SELECT id, reference, family_name FROM cases", case_ids),
-        "person": rows("SELECT id, name, case_id, category FROM people", person_ids),
-        "author": rows("SELECT id, display_name, username FROM users", user_ids),
+        "case": rows("t.reference, t.family_name", "cases", case_ids),
+        "person": rows("t.name, t.case_id, t.category", "people", person_ids),
+        "author": rows("t.display_name, t.username", "users", user_ids),
     }

@@ -1,0 +1,215 @@
+"""Search benchmark: a synthetic authority, a query set, our search against raw FTS5 SQL.
+
+Run:  .venv/bin/python bench/bench_search.py --entries 1000000 [--runs 20] [--db PATH]
+
+Builds (or reuses, with --db on an existing file) an authority with bench/authority.py, then
+times each query of the set through service.search.search (parsing, access scoping, page,
+snippets, facet counts and the access-log write), and the very same SELECT statements it
+issued replayed as raw SQL on a bare sqlite3 connection. Also: a naive raw query (MATCH on the
+words, filter by visible case ids, no scope tokens), the bulk index build rate, the live
+(trigger) indexing rate, and database size per entry. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.authority import build  # noqa: E402
+from bench.common import percentile  # noqa: E402
+from service import accounts, search  # noqa: E402
+from service.storage import open_db  # noqa: E402
+
+# (name, user, parameters). "reviewer" sees team 1 (1,000 families at full size);
+# "worker" is allocated about 25 of them.
+QUERIES: list[tuple[str, str, dict[str, str]]] = [
+    ("word, common", "reviewer", {"q": "school"}),
+    ("word, rarer", "reviewer", {"q": "trampoline"}),
+    ("word forms", "reviewer", {"q": "bruising"}),
+    ("phrase", "reviewer", {"q": '"seen alone"'}),
+    ("prefix", "reviewer", {"q": "feed*"}),
+    ("OR, -exclusion", "reviewer", {"q": "nursery OR football -attendance"}),
+    ("US spelling", "reviewer", {"q": "behavior"}),
+    ("by date", "reviewer", {"q": "drinking", "order": "newest"}),
+    ("filter kind+date", "reviewer", {"q": "school", "kind": "home_visit", "from": "2023-01-01"}),
+    ("filter theme", "reviewer", {"q": "visit", "tag": "health"}),
+    ("filter risk", "reviewer", {"q": "bruise", "risk": "physical_injury",
+                                 "assertion": "present"}),
+    ("filters only", "reviewer", {"seen": "alone", "from": "2024-01-01", "to": "2024-03-31"}),
+    ("within a case", "reviewer", {"q": "school", "case": "CASE"}),
+    ("worker caseload", "worker", {"q": "school"}),
+    ("worker, phrase", "worker", {"q": '"feeding plan"'}),
+]
+
+
+def _users(db: Any) -> dict[str, accounts.User]:
+    worker = next(db.query("SELECT username FROM users WHERE username LIKE 'worker1-%'"
+                           " AND id IN (SELECT user_id FROM allocations) ORDER BY id LIMIT 1"))
+    return {"reviewer": accounts.get_user_by_name(db, "reviewer1"),
+            "worker": accounts.get_user_by_name(db, worker["username"])}
+
+
+def _time_ours(db: Any, user: accounts.User, params: dict[str, str], runs: int
+               ) -> tuple[list[float], list[tuple[str, Any]], int]:
+    statements: list[tuple[str, Any]] = []
+    wanted, hints = search.request_from(params)
+    with db.tracer(lambda sql, p: statements.append((sql, p))):
+        results = search.search(db, user, wanted, hints)
+    reads = [(sql, p) for sql, p in statements if sql.lstrip().upper().startswith(
+        ("SELECT", "WITH"))]
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        wanted, hints = search.request_from(params)
+        search.search(db, user, wanted, hints)
+        times.append((time.perf_counter() - started) * 1000)
+    return times, reads, results.total
+
+
+def _time_raw(conn: sqlite3.Connection, reads: list[tuple[str, Any]], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        for sql, params in reads:
+            conn.execute(sql, params or ()).fetchall()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _time_naive(conn: sqlite3.Connection, user: accounts.User, db: Any, q: str, runs: int
+                ) -> list[float]:
+    """What a first attempt would do: MATCH the words, then keep rows of visible cases."""
+    visible = [c["id"] for c in search._visible_cases(db, user)]
+    expression = search.parse(q).expression
+    sql = ("SELECT r.entry_id, snippet(entry_search, 0, '[', ']', '…', 40) FROM entry_search"
+           " JOIN entry_revisions AS r ON r.id = entry_search.rowid"
+           " JOIN entries AS e ON e.id = r.entry_id WHERE entry_search MATCH ?"
+           " AND e.case_id IN (SELECT value FROM json_each(?)) AND r.number = e.revision_count"
+           " ORDER BY entry_search.rank LIMIT 20")
+    count = ("SELECT count(*) FROM entry_search JOIN entry_revisions AS r"
+             " ON r.id = entry_search.rowid JOIN entries AS e ON e.id = r.entry_id"
+             " WHERE entry_search MATCH ? AND e.case_id IN (SELECT value FROM json_each(?))"
+             " AND r.number = e.revision_count")
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        conn.execute(sql, [expression, json.dumps(visible)]).fetchall()
+        conn.execute(count, [expression, json.dumps(visible)]).fetchall()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _live_index_rate(path: Path, count: int) -> float:
+    """Entries per second indexed by the trigger as final revisions are inserted."""
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    top = conn.execute("SELECT max(id) FROM entries").fetchone()[0]
+    top_revision = conn.execute("SELECT max(id) FROM entry_revisions").fetchone()[0]
+    sample = [row[0] for row in conn.execute(
+        "SELECT text FROM entry_revisions ORDER BY id LIMIT ?", [count])]
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO entries (id, case_id, author_id, status, kind, occurred_at,"
+                     " created_at, finalised_at, revision_count) SELECT ?, 1, author_id,"
+                     " 'final', kind, occurred_at, created_at, created_at, 1 FROM"
+                     " entry_revisions WHERE id = 1",
+                     [(top + i + 1,) for i in range(count)])
+    conn.executemany("INSERT INTO entry_revisions (id, entry_id, number, kind, occurred_at, text,"
+                     " author_id, created_at) SELECT ?, ?, 1, kind, occurred_at, ?, author_id,"
+                     " created_at FROM entry_revisions WHERE id = 1",
+                     [(top_revision + i + 1, top + i + 1, text) for i, text in enumerate(sample)])
+    conn.execute("ROLLBACK")  # measured, then left out of the database
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return count / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Search benchmark (prints figures)")
+    parser.add_argument("--entries", type=int, default=50_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--db", type=Path, default=None,
+                        help="Authority file to build, or reuse if it exists")
+    parser.add_argument("--keep", action="store_true", help="Keep a temporary authority file")
+    args = parser.parse_args()
+    workdir = None
+    if args.db is None:
+        workdir = tempfile.mkdtemp(prefix="casenotes-search-bench-")
+        args.db = Path(workdir) / "authority.db"
+    built = None
+    if not args.db.exists():
+        built = build(args.db, args.entries)
+    db = open_db(args.db, migrate=False)
+    conn = sqlite3.connect(str(args.db), isolation_level=None)
+    entries = next(db.query("SELECT count(*) AS n FROM entries"))["n"]
+    users = _users(db)
+    case = next(db.query("SELECT case_id FROM allocations WHERE user_id = ? LIMIT 1",
+                         [users["worker"].id]))["case_id"]
+    visible = {name: len(search._visible_cases(db, user)) for name, user in users.items()}
+
+    print(f"\nSearch benchmark: {entries:,} entries; reviewer sees {visible['reviewer']:,} "
+          f"cases, worker {visible['worker']}; {args.runs} timed runs per query, 1 CPU thread"
+          f" ({os.cpu_count()} cores on this machine)\n")
+    print(f"{'query':<20} {'hits':>7}  {'ours p50':>8} {'p95':>7}  {'raw p50':>8} {'p95':>7}"
+          f"  {'ours/raw':>8}  {'naive raw p50':>13}")
+    all_ours: list[float] = []
+    all_raw: list[float] = []
+    for name, who, params in QUERIES:
+        params = {k: (str(case) if v == "CASE" else v) for k, v in params.items()}
+        ours, reads, hits = _time_ours(db, users[who], params, args.runs)
+        raw = _time_raw(conn, reads, args.runs)
+        naive = (_time_naive(conn, users[who], db, params["q"], max(3, args.runs // 4))
+                 if params.get("q") and len(params) == 1 else [])
+        all_ours += ours
+        all_raw += raw
+        ratio = percentile(ours, 50) / max(percentile(raw, 50), 1e-6)
+        naive_text = f"{percentile(naive, 50):.1f}" if naive else "-"
+        print(f"{name:<20} {hits:>7,}  {percentile(ours, 50):>8.1f} {percentile(ours, 95):>7.1f}"
+              f"  {percentile(raw, 50):>8.1f} {percentile(raw, 95):>7.1f}  {ratio:>8.2f}"
+              f"  {naive_text:>13}")
+    print(f"\nall queries: ours p50 {percentile(all_ours, 50):.1f} ms, "
+          f"p95 {percentile(all_ours, 95):.1f} ms; raw p50 {percentile(all_raw, 50):.1f} ms, "
+          f"p95 {percentile(all_raw, 95):.1f} ms; ours/raw at p50 "
+          f"{percentile(all_ours, 50) / percentile(all_raw, 50):.2f}, at p95 "
+          f"{percentile(all_ours, 95) / percentile(all_raw, 95):.2f}")
+    print("(ours: parse, visible cases, page, snippets, counts and facets, labels, narrative "
+          "positions, access-log write; raw: the same SELECTs on a bare connection)")
+
+    if built:
+        print(f"\nbulk load {built.load_seconds:.1f} s; index build ('rebuild') "
+              f"{built.revisions / built.index_seconds:,.0f} revisions/s "
+              f"({built.revisions:,} in {built.index_seconds:.1f} s), then 'optimize' "
+              f"{built.optimize_seconds:.1f} s")
+    print(f"live indexing through the trigger: {_live_index_rate(args.db, 10_000):,.0f} "
+          "entries/s (10,000 inserted in one transaction, rolled back)")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = args.db.stat().st_size
+    try:
+        index = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'entry_search%'"
+                             ).fetchone()[0]
+        text = conn.execute("SELECT sum(length(text)) FROM entry_revisions").fetchone()[0]
+        print(f"database {size / 1e6:,.0f} MB = {size / entries:,.0f} bytes per entry; search "
+              f"index {index / 1e6:,.0f} MB = {index / entries:,.0f} bytes per entry "
+              f"(entry text averages {text / entries:,.0f} characters)")
+    except sqlite3.OperationalError:
+        print(f"database {size / 1e6:,.0f} MB = {size / entries:,.0f} bytes per entry")
+    print(f"\nreproduce: .venv/bin/python bench/bench_search.py --entries {args.entries} "
+          f"--runs {args.runs}" + (f" --db {args.db}" if not workdir or args.keep else ""))
+    db.close()
+    conn.close()
+    if workdir and not args.keep:
+        for leftover in Path(workdir).iterdir():
+            leftover.unlink()
+        os.rmdir(workdir)
+
+
+if __name__ == "__main__":
+    main()
