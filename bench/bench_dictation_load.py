@@ -1,11 +1,12 @@
 """Page latency while a transcription runs: 20 users browse case pages, with and without.
 
 Run: .venv/bin/python bench/bench_dictation_load.py [--users 20] [--seconds 30] [--think 1.0]
+     [--workers 1]
 
 The server is a real `casenotes serve` (one transcription worker, the bundled tiny.en) on a
 temporary copy of the demo data with extra entries per case. Each simulated user opens a case
 page, waits a think time (uniform 0.5x..1.5x `--think`), and opens another. The "with" phase
-keeps the worker busy for the whole phase with a long dictation made of every fixture clip.
+keeps the workers busy for the whole phase with long dictations made of every fixture clip.
 The load generator runs on the same 2 cores as the server.
 """
 
@@ -132,15 +133,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--think", type=float, default=1.0)
     parser.add_argument("--entries", type=int, default=200, help="extra entries per case")
+    parser.add_argument("--workers", type=int, default=1, help="transcription workers")
     args = parser.parse_args()
     print("Dictation load benchmark: .venv/bin/python bench/bench_dictation_load.py "
-          f"--users {args.users} --seconds {args.seconds:g} --think {args.think:g}")
+          f"--users {args.users} --seconds {args.seconds:g} --think {args.think:g} "
+          f"--workers {args.workers}")
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         case_ids, token = build(data_dir, args.entries)
         audio = data_dir / "long-dictation.wav"
         length = long_dictation(audio)
-        with live_server(data_dir) as base:
+        env = {"CASENOTES_TRANSCRIPTION_WORKERS": str(args.workers)}
+        with live_server(data_dir, env) as base:
             cookies = session_cookie(base)
             asyncio.run(browse(base, cookies, case_ids, 4, 3, args.think))  # warm up
             results = {}
@@ -148,11 +152,16 @@ def main() -> None:
                 jobs: list[int] = []
                 if phase == "with":
                     # Two long dictations queued: the worker is busy for the whole phase.
-                    jobs = [dictate(base, token, case_ids[0], audio) for _ in range(2)]
-                    deadline = time.monotonic() + 30
-                    while job_state(base, token, jobs[0])["status"] != "running":
-                        assert time.monotonic() < deadline, "the job never started"
-                        time.sleep(0.2)
+                    sent = time.monotonic()
+                    jobs = [dictate(base, token, case_ids[0], audio)]
+                    while not job_state(base, token, jobs[0])["segment_count"]:
+                        assert time.monotonic() < sent + 30, "no text after 30 s"
+                        time.sleep(0.05)
+                    print(f"  first text of a {length:.0f} s dictation on the server "
+                          f"{time.monotonic() - sent:.2f} s after its upload began "
+                          f"({audio.stat().st_size / 1e6:.1f} MB WAV, checked on arrival)")
+                    jobs += [dictate(base, token, case_ids[0], audio)
+                             for _ in range(2 * args.workers - 1)]
                 server, wall, errors = asyncio.run(
                     browse(base, cookies, case_ids, args.users, args.seconds, args.think))
                 results[phase] = (server, wall)
@@ -169,7 +178,8 @@ def main() -> None:
                           f"jobs now {busy}")
             without, with_ = (percentile(results[p][1], 95) for p in ("without", "with"))
             print(f"Page p95 (client wall): {without:.1f} ms without, {with_:.1f} ms with a "
-                  f"transcription running ({length:.0f} s dictation, 1 worker, nice 10).")
+                  f"transcription running ({length:.0f} s dictations, {args.workers} worker(s), "
+                  "nice 10).")
 
 
 if __name__ == "__main__":
