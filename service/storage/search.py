@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,11 +236,14 @@ _CURRENT = ("(CASE WHEN m.latest THEN m.number"
             " ELSE (SELECT revision_count FROM entries WHERE id = m.entry_id) END)")
 
 
-def _where(filters: Filters) -> tuple[str, list[Any]]:
-    """Conditions on the compact rows `m`, every filter in plain SQL."""
-    # The authoritative access rule: only cases the user may see.
-    sql = "m.case_id IN (SELECT value FROM json_each(?))"
-    params: list[Any] = [json.dumps(list(filters.visible_case_ids))]
+def _where(filters: Filters, check_access: bool = True) -> tuple[str, list[Any]]:
+    """Conditions on the compact rows `m`, every filter in plain SQL. Without `check_access`
+    the caller must check the case of every row it returns or counts (see _visible)."""
+    sql, params = "1", []
+    if check_access or not filters.match:
+        # The authoritative access rule: only cases the user may see.
+        sql = "m.case_id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps(list(filters.visible_case_ids)))
     if not filters.all_revisions:
         sql += " AND m.latest = 1"
     for clause, value in (("m.case_id = ?", filters.case_id), ("m.kind = ?", filters.kind),
@@ -259,14 +263,21 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
     return sql, params
 
 
-def _hits(filters: Filters, columns: str) -> tuple[str, list[Any]]:
-    """SELECT {columns} FROM the matching revisions (`m`), with every filter applied."""
-    where, params = _where(filters)
+def _hits(filters: Filters, columns: str, *, check_access: bool = True, join: str = ""
+          ) -> tuple[str, list[Any]]:
+    """SELECT {columns} FROM the matching revisions (`m`) {join}, with every filter applied."""
+    where, params = _where(filters, check_access)
     if filters.match:
         return (f"SELECT {columns} FROM entry_search JOIN entry_search_rows AS m"
-                f" ON m.id = entry_search.rowid WHERE entry_search MATCH ? AND {where}",
+                f" ON m.id = entry_search.rowid {join} WHERE entry_search MATCH ? AND {where}",
                 [filters.match, *params])
-    return f"SELECT {columns} FROM entry_search_rows AS m WHERE {where}", params
+    return f"SELECT {columns} FROM entry_search_rows AS m {join} WHERE {where}", params
+
+
+def _visible(filters: Filters, case_ids: Iterable[int]) -> bool:
+    """The check that stands in for the SQL access rule when the scope tokens did the work:
+    a stale token (it should never be) makes the caller re-run with the rule in SQL."""
+    return set(case_ids) <= set(filters.visible_case_ids)
 
 
 def _fact_filters(filters: Filters) -> list[tuple[str, list[Any]]]:
@@ -314,9 +325,12 @@ def page_of_hits(db: Database, filters: Filters, order: str, limit: int, offset:
         order_by = "m.occurred_at ASC, m.id ASC"
     else:
         order_by = "m.occurred_at DESC, m.id DESC"
-    sql, params = _hits(filters, _HIT_COLUMNS)
-    rows = list(db.query(f"{sql} ORDER BY {order_by} LIMIT ? OFFSET ?",
-                         [*params, limit, offset]))
+    for check_access in (False, True):
+        sql, params = _hits(filters, _HIT_COLUMNS, check_access=check_access)
+        rows = list(db.query(f"{sql} ORDER BY {order_by} LIMIT ? OFFSET ?",
+                             [*params, limit, offset]))
+        if check_access or _visible(filters, (r["case_id"] for r in rows)):
+            break
     return _with_details(db, rows)
 
 
@@ -356,38 +370,44 @@ def _with_details(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, An
 
 
 def counts(db: Database, filters: Filters) -> tuple[int, int, list[dict[str, Any]]]:
-    """How many revisions and entries match, and the facet counts, in one pass.
+    """How many match, and the facet counts: two passes over the hits, each grouped in SQL
+    (a materialised list of hits scanned once per facet costs several times more).
 
-    Facets count entries (not revisions); people, themes and risks come only from confirmed
-    facts of each entry's latest revision.
+    Counts are of results: entries, or versions when all versions are searched. People,
+    themes and risks come only from confirmed facts of each entry's latest revision, and
+    count entries.
     """
-    sql, params = _hits(filters, "m.entry_id, m.kind, m.occurred_at, m.case_id, m.author_id,"
-                                 f" {_CURRENT} AS current")
-    facet_sql = f"""
-        WITH hits AS MATERIALIZED ({sql})
-        SELECT 'total' AS facet, NULL AS value, NULL AS detail, count(*) AS n,
-               count(DISTINCT entry_id) AS entries FROM hits
-        UNION ALL SELECT 'case', case_id, NULL, count(DISTINCT entry_id), NULL
-            FROM hits GROUP BY case_id
-        UNION ALL SELECT 'kind', kind, NULL, count(DISTINCT entry_id), NULL
-            FROM hits GROUP BY kind
-        UNION ALL SELECT 'author', author_id, NULL, count(DISTINCT entry_id), NULL
-            FROM hits GROUP BY author_id
-        UNION ALL SELECT 'year', substr(occurred_at, 1, 4), NULL, count(DISTINCT entry_id), NULL
-            FROM hits GROUP BY 2
-        UNION ALL SELECT CASE f.kind WHEN 'child_seen' THEN 'person' ELSE f.kind END,
-               CASE WHEN f.kind IN ('person', 'child_seen') THEN f.person_id ELSE f.label END,
-               CASE f.kind WHEN 'risk' THEN f.assertion END,
-               count(DISTINCT h.entry_id), NULL
-            FROM (SELECT DISTINCT entry_id, current FROM hits) AS h
-            JOIN facts AS f ON f.entry_id = h.entry_id AND f.revision = h.current
-            WHERE f.kind IN ('person', 'child_seen', 'tag', 'risk')
-              AND (f.person_id IS NOT NULL OR f.kind IN ('tag', 'risk'))
-            GROUP BY 1, 2, 3
-    """
-    rows = list(db.query(facet_sql, params))
-    total = next(r for r in rows if r["facet"] == "total")
-    return int(total["n"]), int(total["entries"]), [r for r in rows if r["facet"] != "total"]
+    for check_access in (False, True):
+        sql, params = _hits(filters, "m.case_id, m.kind, m.author_id,"
+                            " substr(m.occurred_at, 1, 4) AS year, count(*) AS n",
+                            check_access=check_access)
+        groups = list(db.query(f"{sql} GROUP BY 1, 2, 3, 4", params))
+        if check_access or _visible(filters, (g["case_id"] for g in groups)):
+            break
+    facets: dict[tuple[str, Any, Any], int] = {}
+    for group in groups:
+        for facet, value in (("case", group["case_id"]), ("kind", group["kind"]),
+                             ("author", group["author_id"]), ("year", group["year"])):
+            facets[facet, value, None] = facets.get((facet, value, None), 0) + group["n"]
+    total = sum(g["n"] for g in groups)
+    entries = total
+    if filters.all_revisions and total:
+        sql, params = _hits(filters, "count(DISTINCT m.entry_id) AS n",
+                            check_access=check_access)
+        entries = int(next(iter(db.query(sql, params)))["n"])
+    if total:
+        sql, params = _hits(
+            filters, "CASE f.kind WHEN 'child_seen' THEN 'person' ELSE f.kind END AS facet,"
+            " CASE WHEN f.kind IN ('person', 'child_seen') THEN f.person_id ELSE f.label END"
+            " AS value, CASE f.kind WHEN 'risk' THEN f.assertion END AS detail,"
+            " count(DISTINCT m.entry_id) AS n", check_access=check_access,
+            join=f"JOIN facts AS f ON f.entry_id = m.entry_id AND f.revision = {_CURRENT}")
+        for row in db.query(f"{sql} AND f.kind IN ('person', 'child_seen', 'tag', 'risk')"
+                            " AND (f.person_id IS NOT NULL OR f.kind IN ('tag', 'risk'))"
+                            " GROUP BY 1, 2, 3", params):
+            facets[row["facet"], row["value"], row["detail"]] = row["n"]
+    return total, entries, [{"facet": f, "value": v, "detail": d, "n": n}
+                            for (f, v, d), n in facets.items()]
 
 
 def snippets(db: Database, match: str, revision_ids: list[int]) -> dict[int, str]:

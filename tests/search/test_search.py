@@ -274,3 +274,22 @@ def test_paging(demo_db: Database, write: Callable[..., int], reviewer: User) ->
     assert first.total == 25 and first.pages == 2
     assert len(first.hits) == search.PAGE_SIZE and len(second.hits) == 5
     assert ids(first) | ids(second) == made
+
+
+def test_a_stale_scope_token_never_leaks(demo_db: Database, write: Callable[..., int],
+                                         reviewer: User) -> None:
+    """The scope tokens are a pre-filter; the access rule itself is checked on every row."""
+    theirs = write("HCT-2001", "Quetzal seen in Hillcrest.")
+    ours = write("RFS-1042", "Quetzal seen in Riverside.")
+    revision = next(demo_db.query("SELECT id FROM entry_revisions WHERE entry_id = ?",
+                                  [theirs]))["id"]
+    riverside = reviewer.team_id
+    demo_db.execute("INSERT INTO entry_search (entry_search, rowid, text, scope)"
+                    " SELECT 'delete', id, text, scope FROM entry_search_content WHERE id = ?",
+                    [revision])
+    demo_db.execute("INSERT INTO entry_search (rowid, text, scope) SELECT id, text,"
+                    " 'c1 t' || ? FROM entry_search_content WHERE id = ?", [riverside, revision])
+    for order in ("relevance", "newest"):
+        found = find(demo_db, reviewer, "quetzal", order=order)
+        assert ids(found) == {ours} and found.total == 1
+        assert [v["value"] for v in found.facets["case"]] == [case_id(demo_db, "RFS-1042")]
