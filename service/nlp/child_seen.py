@@ -44,9 +44,12 @@ class SeenChild:
 class ChildSeenFinder:
     def __init__(self, rules: ContextRules, vocab, tokenizer) -> None:
         self.matcher = Matcher(vocab)
+        self.patterns: list[tuple[str, list]] = []
         for key, phrases in rules.child_seen.items():
             for phrase in phrases:
-                self.matcher.add(f"cs|{key}", compile_phrase(phrase, tokenizer))
+                patterns = compile_phrase(phrase, tokenizer)
+                self.matcher.add(f"cs|{key}", patterns)
+                self.patterns.append((f"cs|{key}", patterns))
 
     def _children(self, index: MemberIndex, visit: datetime.date) -> set[str]:
         out = set()
@@ -78,7 +81,8 @@ class ChildSeenFinder:
 
     def find(self, docs: list[tuple[int, Doc]], people: list[tuple[int, PersonMention]],
              index: MemberIndex, visit: datetime.date,
-             not_a_visit: bool = False) -> list[SeenChild]:
+             not_a_visit: bool = False,
+             matches: dict[int, list[tuple[int, int, int]]] | None = None) -> list[SeenChild]:
         children = self._children(index, visit)
         if not children or not docs:
             return []
@@ -87,8 +91,11 @@ class ChildSeenFinder:
         vetoed: set[str] = set()
         for offset, doc in docs:
             found: dict[str, list[tuple[int, int]]] = {}
-            for match_id, start, end in self.matcher(doc):
-                found.setdefault(strings[match_id].split("|")[1], []).append((start, end))
+            for match_id, start, end in (matches[offset] if matches is not None
+                                         else self.matcher(doc)):
+                key = strings[match_id]
+                if key.startswith("cs|"):
+                    found.setdefault(key.split("|")[1], []).append((start, end))
             everyone = [p for o, p in people if o == offset]
             mine = [p for p in everyone if p.person in children]
             child_tokens = {i for p in mine for i in range(p.start, p.end)}

@@ -43,31 +43,45 @@ class ContextComponent:
     def __init__(self, rules: ContextRules, vocab, tokenizer) -> None:
         self.rules = rules
         self.matcher = Matcher(vocab)
+        self.patterns: list[tuple[str, list]] = []
         self.triggers: dict[str, tuple[str, Trigger]] = {}
         for name, arules in rules.assertions.items():
             for i, trig in enumerate(arules.triggers):
                 key = f"trig|{name}|{i}"
                 self.triggers[key] = (name, trig)
-                self.matcher.add(key, compile_phrase(trig.phrase, tokenizer))
+                self._add(key, compile_phrase(trig.phrase, tokenizer))
             for j, phrase in enumerate(arules.pseudo):
-                self.matcher.add(f"pseudo|{name}|{j}", compile_phrase(phrase, tokenizer))
+                self._add(f"pseudo|{name}|{j}", compile_phrase(phrase, tokenizer))
             for j, phrase in enumerate(arules.terminations):
-                self.matcher.add(f"term|{name}|{j}", compile_phrase(phrase, tokenizer))
+                self._add(f"term|{name}|{j}", compile_phrase(phrase, tokenizer))
         for j, phrase in enumerate(rules.terminations):
-            self.matcher.add(f"term|*|{j}", compile_phrase(phrase, tokenizer))
+            self._add(f"term|*|{j}", compile_phrase(phrase, tokenizer))
         self.opening = Matcher(vocab)
         for phrase in rules.not_a_visit:
             self.opening.add("not_a_visit", compile_phrase(phrase, tokenizer))
+
+    def _add(self, key: str, patterns: list) -> None:
+        self.matcher.add(key, patterns)
+        self.patterns.append((key, patterns))
 
     def is_not_a_visit(self, doc: Doc) -> bool:
         """Does the note open as a phone call or meeting rather than a visit?"""
         return bool(len(self.opening)) and bool(self.opening(doc[: min(len(doc), 5)]))
 
-    def scan(self, doc: Doc) -> list[Hit]:
+    def scan(self, doc: Doc, matches: list | None = None) -> dict[int, list[Hit]]:
+        """Trigger, pseudo and termination matches, grouped by sentence start."""
+        grouped: dict[int, list[Hit]] = {}
+        for hit in self._scan(doc, self.matcher(doc) if matches is None else matches):
+            grouped.setdefault(doc[hit.start].sent.start, []).append(hit)
+        return grouped
+
+    def _scan(self, doc: Doc, matches: list) -> list[Hit]:
         hits = []
         strings = doc.vocab.strings
-        for match_id, start, end in self.matcher(doc):
+        for match_id, start, end in matches:
             key = strings[match_id]
+            if key not in self.triggers and not key.startswith(("pseudo|", "term|")):
+                continue
             kind, name, _ = key.split("|")
             trig = self.triggers[key][1] if kind == "trig" else None
             hits.append(Hit(kind, name, start, end, trig))
@@ -119,11 +133,13 @@ class ContextComponent:
         words = [t for t in subject.subtree if not t.is_punct][:5]
         return " ".join(t.text for t in words) or None
 
-    def assert_span(self, doc: Doc, start: int, end: int, hits: list[Hit],
+    def assert_span(self, doc: Doc, start: int, end: int, grouped: dict[int, list[Hit]],
                     mentions: list[tuple[int, int]] = ()) -> Assertion:
         """Assertion of the mention doc[start:end]; `mentions` are all risk mentions, whose
         own words ("didn't come home") never act as triggers for their neighbours."""
         sent = doc[start].sent
+        hits = grouped.get(sent.start, [])
+        mentions = [(s, e) for s, e in mentions if sent.start <= s < sent.end]
         reached: dict[str, Hit] = {}
         for h in hits:
             if h.kind != "trig" or h.trigger is None:

@@ -97,9 +97,8 @@ def build_index(record: CaseRecord, kin: Kinship, nicknames: dict) -> MemberInde
 
     def add(form: str, member_id: str, rule: str, conf: float) -> None:
         key = tuple(t for t in re.findall(r"\w+|[^\w\s]", form.lower()) if t)
-        if key and (member_id, rule, conf) not in names.setdefault(key, []):
-            if all(m != member_id for m, _, _ in names[key]):
-                names[key].append((member_id, rule, conf))
+        if key and all(m != member_id for m, _, _ in names.setdefault(key, [])):
+            names[key].append((member_id, rule, conf))
 
     surnames: dict[str, list[str]] = {}
     first_names: dict[str, list[str]] = {}
@@ -176,7 +175,7 @@ class PeopleFinder:
         return PersonMention(start, end, span.start_char, span.end_char, span.text, **kw)
 
     def _match_tokens(self, doc: Doc, i: int, key_len: int) -> tuple[str, ...]:
-        return tuple(t.lower_ for t in doc[i : i + key_len])
+        return tuple(self._lows[i : i + key_len])
 
     def _resolve(self, index: MemberIndex, ids: list[str], rule: str, conf: float,
                  score: float = 1.0) -> dict:
@@ -220,9 +219,10 @@ class PeopleFinder:
             if len(key) < n or key not in index.names:
                 continue
             first = doc[i]
-            if not first.text[:1].isupper():
-                if n == 1 and (first.lower_ in COMMON_WORDS or first.is_stop or len(first) < 3):
-                    continue
+            if not first.text[:1].isupper() and n == 1 and (
+                first.lower_ in COMMON_WORDS or first.is_stop or len(first) < 3
+            ):
+                continue
             entries = index.names[key]
             ids = [m for m, _, _ in entries]
             rule, conf = entries[0][1], entries[0][2]
@@ -326,6 +326,7 @@ class PeopleFinder:
                 self._indexes.clear()
             index = self._indexes[record] = build_index(record, self.kin, self.nicknames)
         found: list[PersonMention] = []
+        self._lows = [t.lower_ for t in doc]
         i = 0
         n = len(doc)
         while i < n:

@@ -22,6 +22,13 @@ def ensure_extensions() -> None:
         Token.set_extension("cn_person", default=False)
 
 
+def mark_people(doc: Doc, people: list[PersonMention]) -> None:
+    """Flag person tokens so `{person}` in a phrase can match them."""
+    for p in people:
+        for i in range(p.start, p.end):
+            doc[i]._.cn_person = True
+
+
 @dataclass
 class RiskMention:
     start: int
@@ -37,12 +44,16 @@ class RiskFinder:
         self.adult_label = {r.id: r.adult_label for r in taxonomy.risk_indicators}
         self.adult_by = {r.id: r.adult_label_by for r in taxonomy.risk_indicators}
         self.matcher = Matcher(vocab)
-        self.exclude = Matcher(vocab)
+        self.patterns: list[tuple[str, list]] = []  # also run inside the suggester's matcher
         for risk in taxonomy.risk_indicators:
             for phrase in risk.phrases:
-                self.matcher.add(f"risk|{risk.id}", compile_phrase(phrase, tokenizer))
+                self._add(f"risk|{risk.id}", compile_phrase(phrase, tokenizer))
             for phrase in risk.exclude:
-                self.exclude.add(f"excl|{risk.id}", compile_phrase(phrase, tokenizer))
+                self._add(f"excl|{risk.id}", compile_phrase(phrase, tokenizer))
+
+    def _add(self, key: str, patterns: list) -> None:
+        self.matcher.add(key, patterns)
+        self.patterns.append((key, patterns))
 
     def _possessor_adult(self, doc: Doc, start: int, end: int, people: list[PersonMention],
                          index: MemberIndex, family: set[str]) -> bool:
@@ -87,22 +98,25 @@ class RiskFinder:
         return chosen.person in family and chosen.person not in index.children
 
     def find(self, doc: Doc, people: list[PersonMention], index: MemberIndex | None,
-             family: set[str] | None = None) -> list[RiskMention]:
-        """Risk mentions; `family` are member ids with a family role (for adult_label)."""
+             family: set[str] | None = None,
+             matches: list[tuple[int, int, int]] | None = None) -> list[RiskMention]:
+        """Risk mentions; `family` are member ids with a family role (for adult_label);
+        `matches` are this finder's Matcher results if already computed."""
         person_tokens = {i for p in people for i in range(p.start, p.end)}
-        for i in person_tokens:
-            doc[i]._.cn_person = True
+        if matches is None:
+            mark_people(doc, people)
+            matches = self.matcher(doc)
         strings = doc.vocab.strings
+        keyed = [(strings[m], s, e) for m, s, e in matches]
         spans = []
-        for match_id, start, end in self.matcher(doc):
+        for key, start, end in keyed:
+            if not key.startswith("risk|"):
+                continue
             if all(i in person_tokens for i in range(start, end)):
                 continue  # "Mark" the person, not a mark on the skin
             spans.append(doc[start:end])
-            spans[-1].label_ = strings[match_id].split("|", 1)[1]
-        excluded = (
-            [(s, e, strings[m].split("|", 1)[1]) for m, s, e in self.exclude(doc)]
-            if len(self.exclude) else []
-        )
+            spans[-1].label_ = key.split("|", 1)[1]
+        excluded = [(s, e, k.split("|", 1)[1]) for k, s, e in keyed if k.startswith("excl|")]
         kept = [
             sp for sp in filter_spans(spans)
             if not any(lab == sp.label_ and s < sp.end and sp.start < e for s, e, lab in excluded)

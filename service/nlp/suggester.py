@@ -18,6 +18,7 @@ from typing import Any
 import spacy
 import yaml
 from spacy.language import Language
+from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from service.nlp.child_seen import ChildSeenFinder
@@ -25,7 +26,7 @@ from service.nlp.context import Assertion, ContextComponent
 from service.nlp.dates import find_dates
 from service.nlp.people import PeopleFinder, PersonMention, build_index
 from service.nlp.record import CaseRecord
-from service.nlp.risks import RiskFinder, ensure_extensions
+from service.nlp.risks import RiskFinder, ensure_extensions, mark_people
 from service.nlp.tags import TagFinder
 from service.nlp.taxonomy import RuleSet, Taxonomy, TaxonomyError, load_rules, rule_mtimes
 
@@ -44,6 +45,7 @@ class _Compiled:
     risks: RiskFinder
     tags: TagFinder
     child_seen: ChildSeenFinder
+    matcher: Matcher  # every component's patterns: one pass over each doc
 
 
 def _spacy_packages(models_dir: Path) -> tuple[str, ...]:
@@ -111,14 +113,16 @@ class Suggester:
 
     def _compile(self, rules: RuleSet) -> _Compiled:
         vocab, tok = self.nlp.vocab, self.nlp.tokenizer
-        return _Compiled(
-            rules=rules,
-            people=PeopleFinder(rules.kinship, rules.nicknames),
-            context=ContextComponent(rules.context, vocab, tok),
-            risks=RiskFinder(rules.taxonomy, vocab, tok),
-            tags=TagFinder(rules.taxonomy, vocab, tok),
-            child_seen=ChildSeenFinder(rules.context, vocab, tok),
-        )
+        context = ContextComponent(rules.context, vocab, tok)
+        risks = RiskFinder(rules.taxonomy, vocab, tok)
+        tags = TagFinder(rules.taxonomy, vocab, tok)
+        child_seen = ChildSeenFinder(rules.context, vocab, tok)
+        matcher = Matcher(vocab)
+        for part in (context, risks, tags, child_seen):
+            for key, patterns in part.patterns:
+                matcher.add(key, patterns)
+        return _Compiled(rules, PeopleFinder(rules.kinship, rules.nicknames), context, risks,
+                         tags, child_seen, matcher)
 
     # -- public properties -----------------------------------------------------------------
     @property
@@ -189,9 +193,12 @@ class Suggester:
         risks_for_tags: list[tuple[str, str, int, int]] = []
         not_a_visit = c.context.is_not_a_visit(docs[0][1])
         fallback = c.rules.context.not_a_visit_assertion if not_a_visit else None
+        matches: dict[int, list[tuple[int, int, int]]] = {}
         for off, doc in docs:
             mentions = c.people.find(doc, record)
             people.extend((off, m) for m in mentions)
+            mark_people(doc, mentions)
+            matches[off] = c.matcher(doc)
             for m in mentions:
                 item = {"kind": "person", "start": off + m.start_char, "end": off + m.end_char,
                         "text": m.text, "person": m.person, "candidates": m.candidates}
@@ -204,8 +211,8 @@ class Suggester:
                 if d.ambiguous:
                     item["ambiguous"] = True
                 out.append(self._finish(item, d.confidence, d.rule, version))
-            hits = c.context.scan(doc)
-            found = c.risks.find(doc, mentions, index, set(index.family))
+            hits = c.context.scan(doc, matches[off])
+            found = c.risks.find(doc, mentions, index, set(index.family), matches[off])
             spans = [(r.start, r.end) for r in found]
             for r in found:
                 a = c.context.assert_span(doc, r.start, r.end, hits, spans)
@@ -225,14 +232,15 @@ class Suggester:
                 sent = span.sent
                 risks_for_tags.append((r.label, a.assertion, off + sent.start_char,
                                        off + sent.end_char))
-        seen = c.child_seen.find(docs, people, index, visit, not_a_visit)
+        seen = c.child_seen.find(docs, people, index, visit, not_a_visit, matches)
         for s in seen:
             item = {"kind": "child_seen", "start": s.start_char, "end": s.end_char,
                     "text": s.text, "person": s.person, "alone": s.alone}
             out.append(self._finish(item, s.confidence, s.rule, version))
         full_text = "".join(doc.text for _, doc in docs) if len(docs) > 1 else docs[0][1].text
         family = len({m.person for _, m in people if m.person in index.family})
-        for t in c.tags.find(docs, risks_for_tags, any(s.alone for s in seen), family):
+        for t in c.tags.find(docs, risks_for_tags, any(s.alone for s in seen), family,
+                             matches):
             start, end = t.evidence[0] if t.evidence else (0, 0)
             item = {"kind": "tag", "start": start, "end": end,
                     "text": full_text[start:end], "label": t.label,

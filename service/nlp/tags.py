@@ -24,29 +24,36 @@ class TagFinder:
     def __init__(self, taxonomy: Taxonomy, vocab, tokenizer) -> None:
         self.taxonomy = taxonomy
         self.matcher = Matcher(vocab)
+        self.patterns: list[tuple[str, list]] = []
         for tag in taxonomy.tags:
             for phrase in tag.phrases:
-                self.matcher.add(f"tag|{tag.id}", compile_phrase(phrase, tokenizer))
+                patterns = compile_phrase(phrase, tokenizer)
+                self.matcher.add(f"tag|{tag.id}", patterns)
+                self.patterns.append((f"tag|{tag.id}", patterns))
 
     def find(self, docs: list[tuple[int, Doc]], risks: list[tuple[str, str, int, int]],
-             seen_alone: bool, family_members: int = 0) -> list[TagResult]:
+             seen_alone: bool, family_members: int = 0,
+             matches: dict[int, list[tuple[int, int, int]]] | None = None) -> list[TagResult]:
         """docs: (char offset, doc); risks: (label, assertion, start_char, end_char);
         family_members: how many different family members the note mentions."""
         hits: dict[str, set[int]] = {}
-        sentences: dict[str, list[tuple[int, int]]] = {}
+        sentences: dict[str, set[tuple[int, int]]] = {}
         for offset, doc in docs:
             strings = doc.vocab.strings
-            for match_id, start, _end in self.matcher(doc):
-                tag = strings[match_id].split("|", 1)[1]
+            found = matches[offset] if matches is not None else self.matcher(doc)
+            for match_id, start, _end in found:
+                key = strings[match_id]
+                if not key.startswith("tag|"):
+                    continue
+                tag = key.split("|", 1)[1]
                 hits.setdefault(tag, set()).add(offset + doc[start].idx)
                 sent = doc[start].sent
-                span = (offset + sent.start_char, offset + sent.end_char)
-                if span not in sentences.setdefault(tag, []):
-                    sentences[tag].append(span)
+                sentences.setdefault(tag, set()).add(
+                    (offset + sent.start_char, offset + sent.end_char))
         out = []
         for tag in self.taxonomy.tags:
             score = float(len(hits.get(tag.id, ())))
-            evidence = list(sentences.get(tag.id, []))
+            evidence = sorted(sentences.get(tag.id, ()))
             for label, assertion, s, e in risks:
                 if label in tag.from_risks and assertion != "negated":
                     score += 1
