@@ -86,7 +86,7 @@ def test_new_draft_on_first_upload(client: TestClient, demo_db: Database, clip: 
 
 
 def test_resume_after_a_dropped_connection(client: TestClient, demo_db: Database,
-                                           clip: Path) -> None:
+                                           settings: Settings, clip: Path) -> None:
     """Pieces sent before the drop are kept; the client carries on from `received`."""
     headers = bearer(demo_db, "worker")
     jones = case_id(demo_db, "RFS-1042")
@@ -99,6 +99,8 @@ def test_resume_after_a_dropped_connection(client: TestClient, demo_db: Database
     assert wrong.status_code == 409
     state = client.get(f"/api/v1/dictations/{job['id']}", headers=headers).json()
     assert state["status"] == "uploading" and state["received"] == 100_000
+    parts = list((settings.data_dir / "uploads").iterdir())
+    assert len(parts) == 1 and stat.S_IMODE(parts[0].stat().st_mode) == 0o600
     rest = client.put(f"/api/v1/dictations/{job['id']}/audio?offset=100000", headers=headers,
                       content=data[100_000:])
     assert rest.json()["received"] == len(data)
@@ -181,3 +183,17 @@ def test_audio_deleted_on_finalise(client: TestClient, demo_db: Database, settin
     assert gone.status_code == 404
     state = client.get(f"/api/v1/dictations/{job['id']}", headers=headers).json()
     assert state["status"] == "done" and not state["has_audio"] and state["text"]
+
+
+def test_transcribe_what_arrived(client: TestClient, demo_db: Database) -> None:
+    """The browser lost its copy: what reached the server can still be transcribed."""
+    headers = bearer(demo_db, "worker")
+    jones = case_id(demo_db, "RFS-1042")
+    data = (AUDIO / "clip01.ogg").read_bytes()
+    job = start(client, headers, "clip01.ogg", case_id=jones)
+    send(client, headers, job["id"], data[: len(data) // 2])
+    part = client.post(f"/api/v1/dictations/{job['id']}/complete", headers=headers).json()
+    assert part["status"] in ("queued", "failed")
+    done = wait_for(client, headers, job["id"])
+    # Ogg has no length in its header: half a file is half a recording, transcribed.
+    assert done["status"] == "done" and 15 < done["duration"] < 40 and "Sarah" in done["text"]

@@ -438,12 +438,29 @@
     for (const job of (jobs && jobs.ok ? jobs.reply : [])) {
       if (resumable.has(job.id)) continue;
       const view = update(job);
-      if (job.status === "uploading") {
-        view.outcome.replaceChildren(element("p", { class: "govuk-body-s" },
-          "This upload was interrupted: " + megabytes(job.received) + " reached the server, and this browser no longer has the recording. Record or choose it again, then stop this one."));
-      }
+      if (job.status === "uploading") offerPartial(view, job);
       if (["queued", "running"].includes(job.status)) follow(job, true);
     }
+  }
+
+  function offerPartial(view, job) {
+    // The rest of the recording is not in this browser: transcribe what reached the server,
+    // or drop it (the worker may record or choose the file again).
+    const note = element("p", { class: "govuk-body-s" }, "This upload was interrupted: " + megabytes(job.received) +
+      " reached the server, and this browser does not have the rest of the recording.");
+    const group = element("div", { class: "govuk-button-group" });
+    const use = element("button", { type: "button", class: "govuk-button govuk-!-margin-bottom-0" }, "Transcribe what arrived");
+    const drop = element("button", { type: "button", class: "govuk-button govuk-button--secondary govuk-!-margin-bottom-0" }, "Discard it");
+    use.addEventListener("click", async () => {
+      const done = await api("POST", "/api/v1/dictations/" + job.id + "/complete").catch(() => null);
+      if (done && done.ok) follow(done.reply, true); else say("It could not be sent for transcription just now; try again.");
+    });
+    drop.addEventListener("click", async () => {
+      const stopped = await api("POST", "/api/v1/dictations/" + job.id + "/cancel").catch(() => null);
+      if (stopped && stopped.ok) update(stopped.reply);
+    });
+    group.append(use, drop);
+    view.outcome.replaceChildren(note, group);
   }
 
   function offerKept(r) {
