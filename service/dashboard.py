@@ -9,6 +9,7 @@ a score.
 from __future__ import annotations
 
 import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -31,7 +32,8 @@ DEFAULT_MONTHS = 12
 DEFAULT_DAYS = 28
 MAX_MONTHS = 60
 ENTRY_PAGE = 100
-GROUP_PAGE = 50
+CASES_PAGE = 25   # each case lists its indicators and themes
+CHILDREN_PAGE = 50
 KIND_NAMES = {"risk": "Risk indicator", "tag": "Theme", "person": "Person", "date": "Date",
               "child_seen": "Child seen"}
 ALL_TIME = "1900-01-01"
@@ -52,16 +54,27 @@ def _labels_at(path: Path, mtime: float) -> dict[str, str]:
     return found
 
 
+_checked: dict[Path, tuple[float, dict[str, str]]] = {}
+
+
+def _labels(models_dir: Path) -> dict[str, str]:
+    """The taxonomy's labels; its file is looked at again at most once a second."""
+    checked_at, labels = _checked.get(models_dir, (0.0, {}))
+    if time.monotonic() - checked_at > 1.0:
+        path = models_dir / "taxonomy.yaml"
+        try:
+            labels = _labels_at(path, path.stat().st_mtime)
+        except (OSError, yaml.YAMLError):
+            labels = {}
+        _checked[models_dir] = (time.monotonic(), labels)
+    return labels
+
+
 def label_name(label: str | None, models_dir: Path = PROJECT_ROOT / "models") -> str:
     """'Physical injury' for 'physical_injury'; the taxonomy can change while we run."""
     if not label:
         return ""
-    path = models_dir / "taxonomy.yaml"
-    try:
-        labels = _labels_at(path, path.stat().st_mtime)
-    except (OSError, yaml.YAMLError):
-        labels = {}
-    return labels.get(label) or label.replace("_", " ").capitalize()
+    return _labels(models_dir).get(label) or label.replace("_", " ").capitalize()
 
 
 # --- which team ------------------------------------------------------------------------
@@ -138,7 +151,9 @@ class ManagerView:
     cases_page: int
     cases_pages: int
     by_worker: list[GroupRow]
-    recent: list[dict[str, Any]]
+    recent: list[dict[str, Any]]                     # one page, latest first
+    recent_page: int
+    recent_pages: int
     children: list[dict[str, Any]]                   # one page
     children_page: int
     children_pages: int
@@ -146,15 +161,16 @@ class ManagerView:
     acceptance_by_rule: list[dict[str, Any]]
 
 
-def _page(items: list[Any], page: int) -> tuple[list[Any], int, int]:
-    pages = max(1, -(-len(items) // GROUP_PAGE))
+def _page(items: list[Any], page: int, size: int) -> tuple[list[Any], int, int]:
+    pages = max(1, -(-len(items) // size))
     page = min(max(page, 1), pages)
-    return items[(page - 1) * GROUP_PAGE: page * GROUP_PAGE], page, pages
+    return items[(page - 1) * size: page * size], page, pages
 
 
 def manager_view(db: Database, user: User, team_id: int | None = None, *,
                  months: int = DEFAULT_MONTHS, days: int = DEFAULT_DAYS, cases_page: int = 1,
-                 children_page: int = 1, today: date | None = None) -> ManagerView:
+                 children_page: int = 1, recent_page: int = 1,
+                 today: date | None = None) -> ManagerView:
     """A team's confirmed risk indicators and themes, sightings and decisions; logged."""
     today = today or date.today()
     team = _team_for(db, user, team_id, "dashboard.view")
@@ -166,13 +182,15 @@ def manager_view(db: Database, user: User, team_id: int | None = None, *,
     month_counts = rows.team_month_counts(db, team["id"], since[:7])
     cases = {c["id"]: c for c in rows.team_cases(db, team["id"])}
     by_case, cases_page, cases_pages = _page(_case_rows(rows.case_totals(db, team["id"], since[:7]),
-                                                        cases), cases_page)
+                                                        cases), cases_page, CASES_PAGE)
     _add_case_labels(by_case, rows.case_label_counts(db, team["id"], [g.id for g in by_case],
                                                      since[:7]))
     author_counts = rows.author_counts(db, team["id"], since[:7])
     authors = rows.users_by_id(db, sorted({r["author_id"] for r in author_counts}))
     children, children_page, children_pages = _page(rows.team_children(db, team["id"]),
-                                                    children_page)
+                                                    children_page, CHILDREN_PAGE)
+    recent, recent_page, recent_pages = _page(
+        _recent(rows.recent_risks(db, team["id"], recent_since), cases), recent_page, CASES_PAGE)
     view = ManagerView(
         team=team,
         teams=user_rows.list_teams(db) if user.is_admin else [team],
@@ -182,7 +200,7 @@ def manager_view(db: Database, user: User, team_id: int | None = None, *,
         labels=_label_rows(month_counts, month_list),
         by_case=by_case, cases_page=cases_page, cases_pages=cases_pages,
         by_worker=_worker_rows(author_counts, {i: u["display_name"] for i, u in authors.items()}),
-        recent=_recent(rows.recent_risks(db, team["id"], recent_since), cases),
+        recent=recent, recent_page=recent_page, recent_pages=recent_pages,
         children=children, children_page=children_page, children_pages=children_pages,
         **_acceptance(rows.decision_counts(db, team["id"], since[:7])),
     )

@@ -26,13 +26,15 @@ class MarkIn(BaseModel):
 def manager_view(db: DbDep, user: ApiUser, team: int | None = None,
                  months: int = Query(dashboard.DEFAULT_MONTHS, ge=1, le=dashboard.MAX_MONTHS),
                  days: int = Query(dashboard.DEFAULT_DAYS, ge=1, le=366),
-                 cases_page: int = Query(1, ge=1), children_page: int = Query(1, ge=1)
+                 cases_page: int = Query(1, ge=1), children_page: int = Query(1, ge=1),
+                 recent_page: int = Query(1, ge=1)
                  ) -> dict[str, Any]:
     """A team's confirmed risk indicators and themes (counts of entries), children last seen,
     and suggestion acceptance rates. Managers: own team; a manager who is an admin: any team.
     Cases and children come 50 a page."""
     view = dashboard.manager_view(db, user, team, months=months, days=days,
-                                  cases_page=cases_page, children_page=children_page)
+                                  cases_page=cases_page, children_page=children_page,
+                                  recent_page=recent_page)
     return asdict(view)
 
 

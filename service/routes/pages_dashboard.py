@@ -15,9 +15,11 @@ router = APIRouter(prefix="/dashboard", dependencies=[Depends(parse_form)])
 def manager_view(request: Request, db: DbDep, user: PageUser, team: int | None = None,
                  months: int = Query(dashboard.DEFAULT_MONTHS, ge=1, le=dashboard.MAX_MONTHS),
                  days: int = Query(dashboard.DEFAULT_DAYS, ge=1, le=366),
-                 cases_page: int = Query(1, ge=1), children_page: int = Query(1, ge=1)) -> Response:
+                 cases_page: int = Query(1, ge=1), children_page: int = Query(1, ge=1),
+                 recent_page: int = Query(1, ge=1)) -> Response:
     view = dashboard.manager_view(db, user, team, months=months, days=days,
-                                  cases_page=cases_page, children_page=children_page)
+                                  cases_page=cases_page, children_page=children_page,
+                                  recent_page=recent_page)
     return render(request, "dashboard/index.html", {"view": view})
 
 

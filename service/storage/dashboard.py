@@ -154,6 +154,12 @@ def m001_kept_counts(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_recent_index(db: Database) -> None:
+    db.execute("CREATE INDEX dash_entry_labels_recent ON dash_entry_labels"
+                " (team_id, kind, occurred_at)")
+
+
 # --- the manager view ---------------------------------------------------------------------
 
 def team_month_counts(db: Database, team_id: int, since_month: str) -> list[dict[str, Any]]:
