@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,8 @@ MEDIA_TYPES = {
 }
 CHUNK_BYTES = 1024 * 1024
 INLINE_CHECK_BYTES = 25_000_000  # about 50 min of webm/opus, 13 min of 16 kHz wav
+_completing: dict[int, threading.Lock] = {}
+_completing_guard = threading.Lock()
 
 
 class TooLarge(CasenotesError):
@@ -198,10 +201,29 @@ async def receive(db: Database, settings: Settings, user: User, job_id: int, off
 def complete(db: Database, settings: Settings, user: User, job_id: int) -> dict[str, Any]:
     """All of the recording is here: content-address it, check it, and queue it.
 
-    Unusable audio ends the job as failed with the reason; the draft is never touched."""
+    Unusable audio ends the job as failed with the reason; the draft is never touched.
+    A repeated call (a retry whose first answer was lost) gets the same job back."""
+    _job_for(db, user, job_id, "dictation.upload", log_allowed=False)
+    with _completing_lock(job_id):
+        return _complete(db, settings, job_id)
+
+
+@contextlib.contextmanager
+def _completing_lock(job_id: int) -> Iterator[None]:
+    """One completion per job at a time in this process (the second waits, then sees it done)."""
+    with _completing_guard:
+        lock = _completing.setdefault(job_id, threading.Lock())
+    with lock:
+        yield
+    with _completing_guard:
+        _completing.pop(job_id, None)
+
+
+def _complete(db: Database, settings: Settings, job_id: int) -> dict[str, Any]:
     from service.asr.audio import AudioError, probe_audio  # av and numpy: only when needed
 
-    job = _job_for(db, user, job_id, "dictation.upload", log_allowed=False)
+    job = job_rows.job_by_id(db, job_id)
+    assert job is not None
     if job["status"] != "uploading":
         return job_view(job)
     part = Path(job["audio_path"])

@@ -197,3 +197,18 @@ def test_transcribe_what_arrived(client: TestClient, demo_db: Database) -> None:
     done = wait_for(client, headers, job["id"])
     # Ogg has no length in its header: half a file is half a recording, transcribed.
     assert done["status"] == "done" and 15 < done["duration"] < 40 and "Sarah" in done["text"]
+
+
+def test_completing_twice_at_once(client: TestClient, demo_db: Database, clip: Path) -> None:
+    """A retried completion racing the first one gets the same queued job, not a failure."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    headers = bearer(demo_db, "worker")
+    jones = case_id(demo_db, "RFS-1042")
+    job = start(client, headers, clip.name, case_id=jones)
+    send(client, headers, job["id"], clip.read_bytes())
+    with ThreadPoolExecutor(2) as pool:
+        replies = list(pool.map(lambda _: client.post(
+            f"/api/v1/dictations/{job['id']}/complete", headers=headers).json(), range(2)))
+    assert all(reply["status"] in ("queued", "running", "done") for reply in replies), replies
+    assert wait_for(client, headers, job["id"])["status"] == "done"
