@@ -183,3 +183,22 @@ def test_api(client: TestClient, demo_db: Database, confirmed: dict[str, Any]) -
     assert client.post(f"/api/v1/cases/{jones}/chronology/marks",
                        headers=bearer(demo_db, "worker2"),
                        json={"entry_id": confirmed["jones"][0]["id"]}).status_code == 403
+
+
+def test_openapi_lists_the_endpoints(client: TestClient) -> None:
+    paths = client.get("/api/openapi.json").json()["paths"]
+    for path in ("/api/v1/dashboard", "/api/v1/dashboard/entries",
+                 "/api/v1/cases/{case_id}/chronology", "/api/v1/cases/{case_id}/chronology/marks"):
+        assert path in paths
+
+
+def test_bad_filters_are_explained(client: TestClient, demo_db: Database) -> None:
+    sign_in(client, "manager")
+    for query in ("kind=maybe", "month=2026-13", "label=Not%20An%20Id", "since=yesterday",
+                  "decision_kind=risk&decision=perhaps"):
+        response = client.get(f"/dashboard/entries?{query}")
+        assert response.status_code == 422, query
+    jones = case_id(demo_db, "RFS-1042")
+    assert client.get(f"/cases/{jones}/chronology?from=14/03/2026").status_code == 422
+    assert client.get(f"/cases/{jones}/chronology?child=").status_code == 200  # "Whole family"
+    assert client.get(f"/cases/{jones}/chronology?child=abc").status_code == 422
