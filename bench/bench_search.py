@@ -60,12 +60,15 @@ def _users(db: Any) -> dict[str, accounts.User]:
 
 def _time_ours(db: Any, user: accounts.User, params: dict[str, str], runs: int
                ) -> tuple[list[float], list[tuple[str, Any]], int]:
-    statements: list[tuple[str, Any]] = []
+    statements: list[str] = []
     wanted, hints = search.request_from(params)
-    with db.tracer(lambda sql, p: statements.append((sql, p))):
+    db.conn.set_trace_callback(statements.append)  # each statement, parameters expanded
+    try:
         results = search.search(db, user, wanted, hints)
-    reads = [(sql, p) for sql, p in statements if sql.lstrip().upper().startswith(
-        ("SELECT", "WITH"))]
+    finally:
+        db.conn.set_trace_callback(None)
+    reads = [(sql, None) for sql in statements
+             if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
     times = []
     for _ in range(runs):
         started = time.perf_counter()

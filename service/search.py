@@ -4,6 +4,7 @@ written to the access log (the query and filters, never the entry text)."""
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import sqlite3
@@ -28,6 +29,7 @@ from service.storage import cases as case_rows
 from service.storage import search as search_rows
 
 PAGE_SIZE = 20
+FACET_VALUES = 30
 MAX_PAGE = 200
 ORDERS = {"relevance": "Most relevant", "newest": "Newest first", "oldest": "Oldest first"}
 ASSERTIONS = ("present", "negated", "possible", "hypothetical", "historical", "reported")
@@ -252,6 +254,7 @@ def _run(db: Database, filters: search_rows.Filters, request: SearchRequest,
     else:
         passages = search_rows.openings(db, revision_ids)
     positions = search_rows.narrative_positions(db, [r["entry_id"] for r in rows])
+    facet_rows = _top_facet_values(facet_rows)
     names = search_rows.labels(
         db, [r["value"] for r in facet_rows if r["facet"] == "case"],
         [r["value"] for r in facet_rows if r["facet"] == "person"]
@@ -297,6 +300,19 @@ def snippet_parts(passage: str) -> list[dict[str, Any]]:
         if rest:
             parts.append({"text": rest, "match": False})
     return parts
+
+
+def _top_facet_values(counted: dict[str, dict[tuple[Any, Any], int]]
+                      ) -> list[dict[str, Any]]:
+    """The FACET_VALUES most frequent values of each facet (every year): a search over a
+    whole team can touch a thousand cases and thousands of people; only the top is shown."""
+    kept: list[dict[str, Any]] = []
+    for facet, values in counted.items():
+        top = values.items() if facet == "year" else heapq.nlargest(
+            FACET_VALUES, values.items(), key=lambda item: item[1])
+        kept += [{"facet": facet, "value": value, "detail": detail, "n": n}
+                 for (value, detail), n in top]
+    return kept
 
 
 def _facets(rows: list[dict[str, Any]], names: dict[str, dict[int, dict[str, Any]]],

@@ -369,27 +369,31 @@ def _with_details(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, An
                  finalised_at=row["recorded_at"]) for row in rows]
 
 
-def counts(db: Database, filters: Filters) -> tuple[int, int, list[dict[str, Any]]]:
+def counts(db: Database, filters: Filters
+           ) -> tuple[int, int, dict[str, dict[tuple[Any, Any], int]]]:
     """How many match, and the facet counts: two passes over the hits, each grouped in SQL
     (a materialised list of hits scanned once per facet costs several times more).
 
-    Counts are of results: entries, or versions when all versions are searched. People,
-    themes and risks come only from confirmed facts of each entry's latest revision, and
-    count entries.
+    Returns (results, entries, {facet: {(value, detail): count}}). Counts are of results:
+    entries, or versions when all versions are searched. People, themes and risks come only
+    from confirmed facts of each entry's latest revision, and count entries.
     """
     for check_access in (False, True):
         sql, params = _hits(filters, "m.case_id, m.kind, m.author_id,"
                             " substr(m.occurred_at, 1, 4) AS year, count(*) AS n",
                             check_access=check_access)
-        groups = list(db.query(f"{sql} GROUP BY 1, 2, 3, 4", params))
-        if check_access or _visible(filters, (g["case_id"] for g in groups)):
+        # Plain tuples: there can be thousands of groups, and dict rows cost more than SQL.
+        groups = db.conn.execute(f"{sql} GROUP BY 1, 2, 3, 4", params).fetchall()
+        if check_access or _visible(filters, (g[0] for g in groups)):
             break
-    facets: dict[tuple[str, Any, Any], int] = {}
-    for group in groups:
-        for facet, value in (("case", group["case_id"]), ("kind", group["kind"]),
-                             ("author", group["author_id"]), ("year", group["year"])):
-            facets[facet, value, None] = facets.get((facet, value, None), 0) + group["n"]
-    total = sum(g["n"] for g in groups)
+    facets: dict[str, dict[tuple[Any, Any], int]] = {
+        name: {} for name in ("case", "kind", "author", "year", "person", "tag", "risk")}
+    for column, name in enumerate(("case", "kind", "author", "year")):
+        counted = facets[name]
+        for group in groups:
+            key = (group[column], None)
+            counted[key] = counted.get(key, 0) + group[4]
+    total = sum(g[4] for g in groups)
     entries = total
     if filters.all_revisions and total:
         sql, params = _hits(filters, "count(DISTINCT m.entry_id) AS n",
@@ -402,12 +406,12 @@ def counts(db: Database, filters: Filters) -> tuple[int, int, list[dict[str, Any
             " AS value, CASE f.kind WHEN 'risk' THEN f.assertion END AS detail,"
             " count(DISTINCT m.entry_id) AS n", check_access=check_access,
             join=f"JOIN facts AS f ON f.entry_id = m.entry_id AND f.revision = {_CURRENT}")
-        for row in db.query(f"{sql} AND f.kind IN ('person', 'child_seen', 'tag', 'risk')"
-                            " AND (f.person_id IS NOT NULL OR f.kind IN ('tag', 'risk'))"
-                            " GROUP BY 1, 2, 3", params):
-            facets[row["facet"], row["value"], row["detail"]] = row["n"]
-    return total, entries, [{"facet": f, "value": v, "detail": d, "n": n}
-                            for (f, v, d), n in facets.items()]
+        for facet, value, detail, n in db.conn.execute(
+                f"{sql} AND f.kind IN ('person', 'child_seen', 'tag', 'risk')"
+                " AND (f.person_id IS NOT NULL OR f.kind IN ('tag', 'risk'))"
+                " GROUP BY 1, 2, 3", params):
+            facets[facet][value, detail] = n
+    return total, entries, facets
 
 
 def snippets(db: Database, match: str, revision_ids: list[int]) -> dict[int, str]:
