@@ -32,11 +32,9 @@ def _query(child: int | None, date_from: str | None, date_to: str | None) -> str
 
 @router.get("")
 def chronology_page(request: Request, db: DbDep, user: PageUser, case_id: int,
-                    child: str | None = None, date_from: str | None = None,
-                    date_to: str | None = None, page: int = Query(1, ge=1)) -> Response:
-    # FastAPI cannot name a parameter "from"; read the query's own names.
-    date_from = request.query_params.get("from") or date_from
-    date_to = request.query_params.get("to") or date_to
+                    child: str | None = None, page: int = Query(1, ge=1),
+                    date_from: str | None = Query(None, alias="from"),
+                    date_to: str | None = Query(None, alias="to")) -> Response:
     chron = chronology.chronology(db, user, case_id, child_id=_child(child), date_from=date_from,
                                   date_to=date_to, candidates_page=page)
     query = _query(chron.child["id"] if chron.child else None, chron.date_from, chron.date_to)
