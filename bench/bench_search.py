@@ -58,6 +58,18 @@ def _users(db: Any) -> dict[str, accounts.User]:
             "worker": accounts.get_user_by_name(db, worker["username"])}
 
 
+def _time_lean(db: Any, user: accounts.User, params: dict[str, str], runs: int
+               ) -> list[float]:
+    """Results and their number only (the API's facets=false)."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        wanted, hints = search.request_from(params)
+        search.search(db, user, wanted, hints, facets=False)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
 def _time_ours(db: Any, user: accounts.User, params: dict[str, str], runs: int
                ) -> tuple[list[float], list[tuple[str, Any]], int]:
     statements: list[str] = []
@@ -162,13 +174,16 @@ def main() -> None:
           f"cases, worker {visible['worker']}; {args.runs} timed runs per query, 1 CPU thread"
           f" ({os.cpu_count()} cores on this machine)\n")
     print(f"{'query':<20} {'hits':>7}  {'ours p50':>8} {'p95':>7}  {'raw p50':>8} {'p95':>7}"
-          f"  {'ours/raw':>8}  {'naive raw p50':>13}")
+          f"  {'ours/raw':>8}  {'no facets p50':>13} {'p95':>6}  {'naive raw p50':>13}")
     all_ours: list[float] = []
     all_raw: list[float] = []
+    all_lean: list[float] = []
     for name, who, params in QUERIES:
         params = {k: (str(case) if v == "CASE" else v) for k, v in params.items()}
         ours, reads, hits = _time_ours(db, users[who], params, args.runs)
         raw = _time_raw(conn, reads, args.runs)
+        lean = _time_lean(db, users[who], params, args.runs)
+        all_lean += lean
         naive = (_time_naive(conn, users[who], db, params["q"], max(3, args.runs // 4))
                  if params.get("q") and len(params) == 1 else [])
         all_ours += ours
@@ -177,14 +192,17 @@ def main() -> None:
         naive_text = f"{percentile(naive, 50):.1f}" if naive else "-"
         print(f"{name:<20} {hits:>7,}  {percentile(ours, 50):>8.1f} {percentile(ours, 95):>7.1f}"
               f"  {percentile(raw, 50):>8.1f} {percentile(raw, 95):>7.1f}  {ratio:>8.2f}"
-              f"  {naive_text:>13}")
+              f"  {percentile(lean, 50):>13.1f} {percentile(lean, 95):>6.1f}  {naive_text:>13}")
     print(f"\nall queries: ours p50 {percentile(all_ours, 50):.1f} ms, "
           f"p95 {percentile(all_ours, 95):.1f} ms; raw p50 {percentile(all_raw, 50):.1f} ms, "
           f"p95 {percentile(all_raw, 95):.1f} ms; ours/raw at p50 "
           f"{percentile(all_ours, 50) / percentile(all_raw, 50):.2f}, at p95 "
           f"{percentile(all_ours, 95) / percentile(all_raw, 95):.2f}")
+    print(f"without facets (API facets=false): p50 {percentile(all_lean, 50):.1f} ms, "
+          f"p95 {percentile(all_lean, 95):.1f} ms")
     print("(ours: parse, visible cases, page, snippets, counts and facets, labels, narrative "
-          "positions, access-log write; raw: the same SELECTs on a bare connection)")
+          "positions, access-log write; raw: the same SELECTs on a bare connection; naive raw:"
+          " MATCH + visible-case filter + count, no scope tokens, no facets)")
 
     if built:
         print(f"\nbulk load {built.load_seconds:.1f} s; index build ('rebuild') "

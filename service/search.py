@@ -154,9 +154,10 @@ def _date(text: str) -> date | None:
 # --- searching ----------------------------------------------------------------------------
 
 def search(db: Database, user: User, request: SearchRequest, hints: list[str] | None = None,
-           *, via: str = "") -> SearchResults:
+           *, via: str = "", facets: bool = True) -> SearchResults:
     """Run a search as `user`. Bad input becomes hints; only access problems raise.
-    `via` names where a search came from when not the web (logged, e.g. "cli")."""
+    `via` names where a search came from when not the web (logged, e.g. "cli"); without
+    `facets` only the results and their number are worked out (cheaper on big result sets)."""
     query = parse(request.q)
     results = SearchResults(request, query, hints=[*(hints or []), *query.hints])
     visible = _visible_cases(db, user)
@@ -173,7 +174,7 @@ def search(db: Database, user: User, request: SearchRequest, hints: list[str] | 
     filters = _filters(request, query, user, visible)
     if visible_ids and (query.expression or not request.q.strip()):
         try:
-            _run(db, filters, request, results)
+            _run(db, filters, request, results, facets)
         except sqlite3.OperationalError as err:
             if "fts5" not in str(err) and "syntax" not in str(err):
                 raise
@@ -242,19 +243,22 @@ def _iso(day: date | None, plus_days: int = 0) -> str | None:
 
 
 def _run(db: Database, filters: search_rows.Filters, request: SearchRequest,
-         results: SearchResults) -> None:
+         results: SearchResults, with_facets: bool) -> None:
     order = request.order if filters.match else (
         "newest" if request.order == "relevance" else request.order)
     rows = search_rows.page_of_hits(db, filters, order, PAGE_SIZE,
                                     (request.page - 1) * PAGE_SIZE)
-    results.total, results.entries_total, facet_rows = search_rows.counts(db, filters)
+    if with_facets:
+        results.total, results.entries_total, counted = search_rows.counts(db, filters)
+    else:
+        (results.total, results.entries_total), counted = search_rows.count(db, filters), {}
     revision_ids = [r["revision_id"] for r in rows]
     if filters.match:
         passages = search_rows.snippets(db, filters.match, revision_ids)
     else:
         passages = search_rows.openings(db, revision_ids)
     positions = search_rows.narrative_positions(db, [r["entry_id"] for r in rows])
-    facet_rows = _top_facet_values(facet_rows)
+    facet_rows = _top_facet_values(counted)
     names = search_rows.labels(
         db, [r["value"] for r in facet_rows if r["facet"] == "case"],
         [r["value"] for r in facet_rows if r["facet"] == "person"]

@@ -34,11 +34,12 @@ def search_entries(
     revisions: Literal["latest", "all"] = Query("latest", description="all: earlier versions "
                                                 "of amended entries too"),
     page: int = Query(1, ge=1, le=search.MAX_PAGE),
+    facets: bool = Query(True, description="false: skip the facet counts (faster)"),
 ) -> dict[str, Any]:
     """Search the narrative of the cases you may see; 20 results a page, with facet counts
     from confirmed facts. Words the engine cannot use come back as `hints`, never as errors."""
     wanted, hints = search.request_from(request.query_params)
-    results = search.search(db, user, wanted, hints)
+    results = search.search(db, user, wanted, hints, facets=facets)
     return {
         "q": wanted.q, "searched": results.searched, "hints": results.hints,
         "filters": {k: str(v) for k, v in wanted.filters().items()},

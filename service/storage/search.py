@@ -414,6 +414,17 @@ def counts(db: Database, filters: Filters
     return total, entries, facets
 
 
+def count(db: Database, filters: Filters) -> tuple[int, int]:
+    """How many results and entries match, without facets."""
+    for check_access in (False, True):
+        sql, params = _hits(filters, "m.case_id, count(*), count(DISTINCT m.entry_id)",
+                            check_access=check_access)
+        groups = db.conn.execute(f"{sql} GROUP BY 1", params).fetchall()
+        if check_access or _visible(filters, (g[0] for g in groups)):
+            break
+    return sum(g[1] for g in groups), sum(g[2] for g in groups)
+
+
 def snippets(db: Database, match: str, revision_ids: list[int]) -> dict[int, str]:
     """The best passage of each revision, with the matching words between MARK_START/END."""
     if not revision_ids:

@@ -106,6 +106,10 @@ def test_api_search(client: TestClient, demo_db: Database, write: Callable[..., 
     assert {"text": "behaviour", "match": True} in hit["snippet"]
     assert body["facets"]["kind"] == [{"value": "phone_call", "count": 1, "detail": None,
                                        "label": "Phone call"}]
+    lean = client.get("/api/v1/search", params={"q": "narwhal", "facets": "false"},
+                      headers=bearer(demo_db, "worker")).json()
+    assert lean["total"] == 1 and lean["results"][0]["entry_id"] == entry
+    assert all(values == [] for values in lean["facets"].values())
     filtered = client.get("/api/v1/search", params={"q": "narwhal", "kind": "home_visit"},
                           headers=bearer(demo_db, "worker")).json()
     assert filtered["total"] == 0
