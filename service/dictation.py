@@ -138,6 +138,8 @@ def start(db: Database, settings: Settings, user: User, filename: str, *,
 
         if case_id is None:
             raise Invalid("Say which entry (or which case) the recording is for.")
+        # Checked here, outside start_entry's transaction, so that a refusal stays logged.
+        access.case_for(db, user, case_id, "dictation.upload")
         fields = draft or {}
         entry_id = entries.start_entry(
             db, user, case_id, fields.get("kind") or "home_visit",

@@ -154,6 +154,7 @@ def test_another_team_cannot_upload_poll_or_play(client: TestClient, demo_db: Da
         "SELECT action FROM access_log WHERE outcome = 'denied' AND case_id = ?", [jones]))
     assert {"dictation.upload", "dictation.view", "dictation.audio", "dictation.cancel",
             "dictation.list"} <= {row["action"] for row in denied}
+    assert [row["action"] for row in denied].count("dictation.upload") >= 4  # + case, PUT, complete
     assert wait_for(client, mine, job["id"])["status"] == "done"
 
 
