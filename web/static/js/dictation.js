@@ -213,8 +213,12 @@
       const body = { filename: current.filename };
       if (entry) body.entry_id = Number(entry);
       else Object.assign(body, { case_id: Number(caseId), ...draftFields() });
-      const started = await api("POST", "/api/v1/dictations", body);
-      if (!started.ok) { say("The recording could not be sent: " + (started.reply.error || "error " + started.status)); return; }
+      const started = await api("POST", "/api/v1/dictations", body).catch(() => ({ ok: false, status: 0, reply: { error: "no connection." } }));
+      if (!started.ok) {
+        say("The recording could not be sent: " + (started.reply.error || "error " + started.status) + " It is kept in this browser.");
+        offerKept(current);
+        return;
+      }
       job = started.reply;
       current.jobId = job.id; current.entryId = String(job.entry_id);
       await saveRecording(current);
