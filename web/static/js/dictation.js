@@ -139,8 +139,13 @@
             createdAt: Date.now() };
     seq = 0;
     await saveRecording(rec);
-    const current = rec;
-    recorder.ondataavailable = (event) => { if (event.data && event.data.size) savePiece(current.id, seq++, event.data).catch(() => say("This browser could not keep a copy of the recording (storage full?).")); };
+    const current = rec, inMemory = [];
+    current.memory = inMemory; // sent from memory; IndexedDB is the copy that outlives the page
+    recorder.ondataavailable = (event) => {
+      if (!event.data || !event.data.size) return;
+      inMemory.push(event.data);
+      savePiece(current.id, seq++, event.data).catch(() => say("This browser could not keep a copy of the recording (storage full?); it is sent from this page."));
+    };
     recorder.onstop = () => finishRecording(current);
     recorder.start(1000); // a piece a second, each kept at once
     watchLevel(stream);
@@ -179,9 +184,11 @@
     buttons.record.hidden = false; buttons.pause.hidden = true; buttons.stop.hidden = true;
     buttons.record.focus();
     await sleep(50); // let the last piece be stored
+    const memory = current.memory;
+    delete current.memory;
     current.state = "ready"; current.seconds = elapsed;
     await saveRecording(current);
-    send(current);
+    send(current, new Blob(memory, { type: current.mime }));
   }
 
   async function chooseFile() {
