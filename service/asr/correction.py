@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jellyfish
 from rapidfuzz import fuzz, process
 
 from service.asr.vocabulary import TITLES, CaseVocabulary, Term
-from service.asr.words import STOPWORDS, is_common, word_ranks
+from service.asr.words import STOPWORDS, is_common, is_known_word
 
 MAX_SPAN = 3
 BASE_THRESHOLD = 0.80
@@ -73,6 +74,7 @@ def letters(text: str) -> str:
     return _LETTERS.sub("", text.lower())
 
 
+@lru_cache(maxsize=65536)
 def sound_key(text: str) -> str:
     """A rough "sounds like" skeleton that, unlike Metaphone, equates Thomas and Tomasz,
     Philip and Filip, Cassie and Kasia: spellings of the same sounds, vowels collapsed."""
@@ -86,8 +88,13 @@ def sound_key(text: str) -> str:
     return re.sub(r"(.)\1+", r"\1", key)
 
 
+@lru_cache(maxsize=65536)
+def _metaphone(text: str) -> str:
+    return jellyfish.metaphone(text)
+
+
 def _sound_similarity(a: str, b: str) -> float:
-    metaphone = fuzz.ratio(jellyfish.metaphone(a), jellyfish.metaphone(b))
+    metaphone = fuzz.ratio(_metaphone(a), _metaphone(b))
     skeleton = fuzz.ratio(sound_key(a), sound_key(b))
     return max(metaphone, skeleton) / 100
 
@@ -271,7 +278,7 @@ class Corrector:
             # becomes a name only on close evidence.
             if any(_inflection(h, t) for h, t in pairs):
                 continue  # "smells" for "smell" is grammar, not a mishearing
-            heard_known = all(w in STOPWORDS or w in word_ranks() for w in span_words)
+            heard_known = all(is_known_word(w) for w in span_words)
             threshold = BASE_THRESHOLD
             notes = []
             if heard_known:
@@ -330,8 +337,10 @@ class Corrector:
 
 
 def _inflection(heard: str, meant: str) -> bool:
+    """One word inside the other: an ending ("smells"/"smell") or a prefix that turns the
+    meaning round ("appropriately"/"inappropriately"). Grammar, never a mishearing."""
     short, long = sorted((heard, meant), key=len)
-    return len(short) >= 3 and long.startswith(short) and len(long) - len(short) <= 3
+    return len(short) >= 3 and short in long
 
 
 def _describe(term: Term) -> str:

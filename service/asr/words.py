@@ -61,6 +61,25 @@ def is_common(word: str, limit: int = 4000) -> bool:
     return rank is not None and rank < limit
 
 
+_SUFFIXES = ("ies", "ied", "ing", "ed", "es", "er", "ly", "s", "d", "y")
+
+
+@lru_cache(maxsize=65536)
+def is_known_word(word: str) -> bool:
+    """An ordinary English word (or an inflection of one): "groomed" from "groom"."""
+    word = word.lower()
+    known = word_ranks()
+    if word in known or word in STOPWORDS:
+        return True
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            base = word[: -len(suffix)]
+            if base in known or base + "e" in known or (suffix in ("ies", "ied") and
+                                                         base + "y" in known):
+                return True
+    return False
+
+
 @lru_cache(maxsize=1024)
 def expand_stem(stem: str) -> tuple[str, ...]:
     """Real words starting with `stem` (for taxonomy wildcards like `injur*`)."""
