@@ -179,13 +179,14 @@ def manager_view(db: Database, user: User, team_id: int | None = None, *,
         raise Invalid("Choose between 1 and 366 days.")
     recent_since = (today - timedelta(days=days)).isoformat()
     month_list = _months(since, today)
-    month_counts = rows.team_month_counts(db, team["id"], since[:7])
+    period = (since[:7], month_list[-1])
+    month_counts = rows.team_month_counts(db, team["id"], *period)
     cases = {c["id"]: c for c in rows.team_cases(db, team["id"])}
-    by_case, cases_page, cases_pages = _page(_case_rows(rows.case_totals(db, team["id"], since[:7]),
+    by_case, cases_page, cases_pages = _page(_case_rows(rows.case_totals(db, team["id"], *period),
                                                         cases), cases_page, CASES_PAGE)
     _add_case_labels(by_case, rows.case_label_counts(db, team["id"], [g.id for g in by_case],
-                                                     since[:7]))
-    author_counts = rows.author_counts(db, team["id"], since[:7])
+                                                     *period))
+    author_counts = rows.author_counts(db, team["id"], *period)
     authors = rows.users_by_id(db, sorted({r["author_id"] for r in author_counts}))
     children, children_page, children_pages = _page(rows.team_children(db, team["id"]),
                                                     children_page, CHILDREN_PAGE)
@@ -202,7 +203,7 @@ def manager_view(db: Database, user: User, team_id: int | None = None, *,
         by_worker=_worker_rows(author_counts, {i: u["display_name"] for i, u in authors.items()}),
         recent=recent, recent_page=recent_page, recent_pages=recent_pages,
         children=children, children_page=children_page, children_pages=children_pages,
-        **_acceptance(rows.decision_counts(db, team["id"], since[:7])),
+        **_acceptance(rows.decision_counts(db, team["id"], *period)),
     )
     access.record(db, user, "dashboard.view",
                   detail=f"team {team['id']}, {months} months, {days} days")
@@ -375,8 +376,9 @@ def entries_behind(db: Database, user: User, team_id: int | None, raw_filters: d
     team = _team_for(db, user, team_id, "dashboard.entries")
     filters = clean_filters(raw_filters)
     page = max(page, 1)
-    entries, total = rows.entries_behind(db, team["id"], _since(months, today), filters,
-                                         ENTRY_PAGE, (page - 1) * ENTRY_PAGE)
+    entries, total = rows.entries_behind(db, team["id"], _since(months, today),
+                                         today.strftime("%Y-%m"), filters, ENTRY_PAGE,
+                                         (page - 1) * ENTRY_PAGE)
     access.record(db, user, "dashboard.entries",
                   detail=f"team {team['id']}, {total} entries, "
                          + ", ".join(f"{k}={v}" for k, v in sorted(filters.items()) if k != "rule"))

@@ -162,22 +162,25 @@ def m002_recent_index(db: Database) -> None:
 
 # --- the manager view ---------------------------------------------------------------------
 
-def team_month_counts(db: Database, team_id: int, since_month: str) -> list[dict[str, Any]]:
+# Periods are whole months, `since` to `until` (an entry may be dated up to a day ahead).
+
+def team_month_counts(db: Database, team_id: int, since: str, until: str
+                      ) -> list[dict[str, Any]]:
     """Entries per (month, kind, label) across the team; label '' is "any of this kind"."""
     return list(db.query(
         "SELECT month, kind, label, n FROM dash_team_month"
-        " WHERE team_id = ? AND month >= ? AND n > 0", [team_id, since_month]))
+        " WHERE team_id = ? AND month BETWEEN ? AND ? AND n > 0", [team_id, since, until]))
 
 
-def case_totals(db: Database, team_id: int, since_month: str) -> list[dict[str, Any]]:
+def case_totals(db: Database, team_id: int, since: str, until: str) -> list[dict[str, Any]]:
     """Entries with any risk / any theme per case over the period."""
     return list(db.query(
         "SELECT case_id, kind, sum(n) AS n FROM dash_case_month"
-        " WHERE team_id = ? AND label = '' AND month >= ? GROUP BY case_id, kind"
-        " HAVING sum(n) > 0", [team_id, since_month]))
+        " WHERE team_id = ? AND label = '' AND month BETWEEN ? AND ? GROUP BY case_id, kind"
+        " HAVING sum(n) > 0", [team_id, since, until]))
 
 
-def case_label_counts(db: Database, team_id: int, case_ids: list[int], since_month: str
+def case_label_counts(db: Database, team_id: int, case_ids: list[int], since: str, until: str
                       ) -> list[dict[str, Any]]:
     """Entries per (case, kind, label) over the period, for some of the team's cases."""
     if not case_ids:
@@ -185,16 +188,16 @@ def case_label_counts(db: Database, team_id: int, case_ids: list[int], since_mon
     marks = ",".join("?" * len(case_ids))
     return list(db.query(
         "SELECT case_id, kind, label, sum(n) AS n FROM dash_case_month"
-        f" WHERE team_id = ? AND case_id IN ({marks}) AND month >= ? AND label != ''"
-        " GROUP BY case_id, kind, label HAVING sum(n) > 0", [team_id, *case_ids, since_month]))
+        f" WHERE team_id = ? AND case_id IN ({marks}) AND month BETWEEN ? AND ? AND label != ''"
+        " GROUP BY case_id, kind, label HAVING sum(n) > 0", [team_id, *case_ids, since, until]))
 
 
-def author_counts(db: Database, team_id: int, since_month: str) -> list[dict[str, Any]]:
+def author_counts(db: Database, team_id: int, since: str, until: str) -> list[dict[str, Any]]:
     """Entries per (author, kind, label) over the period; label '' is "any"."""
     return list(db.query(
         "SELECT author_id, kind, label, sum(n) AS n FROM dash_author_month"
-        " WHERE team_id = ? AND month >= ? GROUP BY author_id, kind, label HAVING sum(n) > 0",
-        [team_id, since_month]))
+        " WHERE team_id = ? AND month BETWEEN ? AND ? GROUP BY author_id, kind, label"
+        " HAVING sum(n) > 0", [team_id, since, until]))
 
 
 def recent_risks(db: Database, team_id: int, since: str) -> list[dict[str, Any]]:
@@ -205,12 +208,13 @@ def recent_risks(db: Database, team_id: int, since: str) -> list[dict[str, Any]]
         " GROUP BY case_id, label ORDER BY latest DESC, case_id, label", [team_id, since]))
 
 
-def decision_counts(db: Database, team_id: int, since_month: str) -> list[dict[str, Any]]:
+def decision_counts(db: Database, team_id: int, since: str, until: str
+                    ) -> list[dict[str, Any]]:
     """Decisions on suggestions per kind, rule and decision, made in the period."""
     return list(db.query(
         "SELECT kind, rule, decision, sum(n) AS n FROM dash_decisions"
-        " WHERE team_id = ? AND month >= ? GROUP BY kind, rule, decision HAVING sum(n) > 0",
-        [team_id, since_month]))
+        " WHERE team_id = ? AND month BETWEEN ? AND ? GROUP BY kind, rule, decision"
+        " HAVING sum(n) > 0", [team_id, since, until]))
 
 
 def team_children(db: Database, team_id: int) -> list[dict[str, Any]]:
@@ -255,12 +259,13 @@ _LISTED = (
 )
 
 
-def _entry_ids(team_id: int, since: str, filters: dict[str, Any]) -> tuple[str, list[Any]]:
+def _entry_ids(team_id: int, since: str, until: str, filters: dict[str, Any]
+               ) -> tuple[str, list[Any]]:
     """A query for the ids of the entries behind one number (newest first)."""
     if filters.get("kind"):
         # The same rows the counts were made from, so the list always matches the number.
-        where = ["team_id = ?", "kind = ?", "label = ?", "occurred_at >= ?"]
-        params: list[Any] = [team_id, filters["kind"], filters.get("label") or "", since]
+        where = ["team_id = ?", "kind = ?", "label = ?", "occurred_at >= ?", "month <= ?"]
+        params: list[Any] = [team_id, filters["kind"], filters.get("label") or "", since, until]
         for key in ("month", "case_id", "author_id"):
             if filters.get(key) is not None:
                 where.append(f"{key} = ?")
@@ -292,10 +297,11 @@ def _entry_ids(team_id: int, since: str, filters: dict[str, Any]) -> tuple[str, 
             [team_id, since])
 
 
-def entries_behind(db: Database, team_id: int, since: str, filters: dict[str, Any],
+def entries_behind(db: Database, team_id: int, since: str, until: str, filters: dict[str, Any],
                    limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    """The final entries one number counts, newest first, one page, and the total."""
-    ids, params = _entry_ids(team_id, filters.get("since") or since, filters)
+    """The final entries one number counts, newest first, one page, and the total.
+    `since` is a date; `until` the last month counted."""
+    ids, params = _entry_ids(team_id, filters.get("since") or since, until, filters)
     total = one_row(db, f"SELECT count(*) AS n FROM ({ids})", params)
     rows = list(db.query(
         f"{_LISTED} WHERE entries.id IN (SELECT id FROM ({ids})"
