@@ -356,6 +356,13 @@ def _facets(rows: list[dict[str, Any]], names: dict[str, dict[int, dict[str, Any
             entry["label"] = str(value)
             entry["params"] = request.params(occurred_from=f"{value}-01-01",
                                              occurred_to=f"{value}-12-31")
+        current = {"case": request.case, "person": request.person, "tag": request.tag,
+                   "kind": request.kind, "author": request.author}.get(facet)
+        entry["selected"] = value == current or (
+            facet == "risk" and value == request.risk and entry["detail"] in (
+                request.assertion or None, None) and bool(request.assertion)) or (
+            facet == "year" and bool(request.occurred_from)
+            and str(request.occurred_from) == f"{value}-01-01")
         facets[facet].append(entry)
     for facet, entries in facets.items():
         if facet == "year":

@@ -105,7 +105,7 @@ def test_api_search(client: TestClient, demo_db: Database, write: Callable[..., 
     assert hit["snippet_text"] == "Narwhal behaviour was settled."
     assert {"text": "behaviour", "match": True} in hit["snippet"]
     assert body["facets"]["kind"] == [{"value": "phone_call", "count": 1, "detail": None,
-                                       "label": "Phone call"}]
+                                       "label": "Phone call", "selected": False}]
     lean = client.get("/api/v1/search", params={"q": "narwhal", "facets": "false"},
                       headers=bearer(demo_db, "worker")).json()
     assert lean["total"] == 1 and lean["results"][0]["entry_id"] == entry
