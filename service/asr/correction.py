@@ -337,10 +337,12 @@ class Corrector:
 
 
 def _inflection(heard: str, meant: str) -> bool:
-    """One word inside the other: an ending ("smells"/"smell") or a prefix that turns the
-    meaning round ("appropriately"/"inappropriately"). Grammar, never a mishearing."""
+    """Two English words, one inside the other: an ending ("smells"/"smell") or a prefix that
+    turns the meaning round ("appropriately"/"inappropriately"). Grammar, not a mishearing
+    (unlike "Asreen" for Nasreen, where the heard word is no word at all)."""
     short, long = sorted((heard, meant), key=len)
-    return len(short) >= 3 and short in long
+    return (len(short) >= 3 and short in long and is_known_word(short)
+            and is_known_word(long))
 
 
 def _describe(term: Term) -> str:
