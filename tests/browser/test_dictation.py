@@ -111,3 +111,29 @@ def test_record_from_the_microphone(microphone_browser: Browser, live_server: st
         assert value.startswith("Before the recording.\n\n") and len(value) > 40
     finally:
         context.close()
+
+
+def test_recording_survives_closing_the_tab(microphone_browser: Browser, live_server: str
+                                            ) -> None:
+    """Closed mid-recording: the pieces kept so far are offered when the page is opened again."""
+    context = microphone_browser.new_context(permissions=["microphone"])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        _new_entry(page, live_server, "Jones")
+        new_url = page.url
+        page.get_by_role("button", name="Start recording").click()
+        expect(page.get_by_test_id("dictation-timer")).to_have_text(re.compile(r"0:0[5-9]"),
+                                                                     timeout=15_000)
+        again = context.new_page()
+        page.close(run_before_unload=False)
+        again.set_default_timeout(15_000)
+        again.goto(new_url)
+        again.get_by_role("button", name="Send it for transcription").click()
+        expect(again).to_have_url(re.compile(r"/entries/\d+/edit#dictation$"), timeout=20_000)
+        job = again.get_by_test_id("dictation-job").first
+        expect(job).to_have_attribute("data-status", re.compile("done|failed"), timeout=60_000)
+        expect(job).to_have_attribute("data-status", "done")
+        expect(again.get_by_label("What happened")).not_to_have_value("")
+    finally:
+        context.close()
