@@ -64,6 +64,7 @@ def test_review_from_the_keyboard_then_amend(page: Page, live_server: str) -> No
     expect(chips).to_contain_text("Substance misuse (negated)")
     expect(chips).to_contain_text("Substance misuse (present)")
     expect(chips).to_contain_text("Zara Khan seen alone")
+    entry_url = page.url
     # The narrative shows the chips and when Zara was last seen.
     page.get_by_role("link", name="Khan").first.click()
     expect(page.get_by_test_id("narrative")).to_contain_text("Physical injury (possible)")
@@ -72,7 +73,7 @@ def test_review_from_the_keyboard_then_amend(page: Page, live_server: str) -> No
     expect(zara).not_to_contain_text("Last seen: not recorded")
     expect(zara).not_to_contain_text("seen alone: not recorded")
     # Amend: the date's words change, so it is shown again for confirmation.
-    page.get_by_role("link", name="Home visit").first.click()
+    page.locator(f"a[href='{entry_url.removeprefix(live_server)}']").first.click()
     page.get_by_role("button", name="Amend this entry").click()
     text = page.get_by_label("What happened")
     text.fill(text.input_value().replace("on Friday", "on Thursday"))
