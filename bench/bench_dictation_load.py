@@ -127,17 +127,25 @@ def job_state(base: str, token: str, job_id: int) -> dict:
                      headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
 
 
+def cancel(base: str, token: str, job_ids: list[int]) -> None:
+    for job_id in job_ids:
+        httpx.post(f"{base}/api/v1/dictations/{job_id}/cancel",
+                   headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--seconds", type=float, default=30, help="per phase, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="without/with phases alternate this many times (evens out drift)")
     parser.add_argument("--think", type=float, default=1.0)
     parser.add_argument("--entries", type=int, default=200, help="extra entries per case")
     parser.add_argument("--workers", type=int, default=1, help="transcription workers")
     args = parser.parse_args()
     print("Dictation load benchmark: .venv/bin/python bench/bench_dictation_load.py "
-          f"--users {args.users} --seconds {args.seconds:g} --think {args.think:g} "
-          f"--workers {args.workers}")
+          f"--users {args.users} --seconds {args.seconds:g} --rounds {args.rounds} "
+          f"--think {args.think:g} --workers {args.workers}")
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         case_ids, token = build(data_dir, args.entries)
@@ -147,39 +155,51 @@ def main() -> None:
         with live_server(data_dir, env) as base:
             cookies = session_cookie(base)
             asyncio.run(browse(base, cookies, case_ids, 4, 3, args.think))  # warm up
-            results = {}
+            results: dict[str, tuple[list[float], list[float]]] = {"without": ([], []),
+                                                                   "with": ([], [])}
+            errors, firsts, heard = 0, [], 0.0
+            seconds = args.seconds / args.rounds
+            for _ in range(args.rounds):
+                for phase in ("without", "with"):
+                    jobs: list[int] = []
+                    if phase == "with":
+                        sent = time.monotonic()
+                        jobs = [dictate(base, token, case_ids[0], audio)]
+                        queued = time.monotonic()
+                        while not job_state(base, token, jobs[0])["segment_count"]:
+                            assert time.monotonic() < sent + 60, "no text after 60 s"
+                            time.sleep(0.05)
+                        firsts.append((queued - sent, time.monotonic() - queued))
+                        # One long dictation per worker (and one waiting): busy all phase.
+                        jobs += [dictate(base, token, case_ids[0], audio)
+                                 for _ in range(args.workers)]
+                    server, wall, failed = asyncio.run(
+                        browse(base, cookies, case_ids, args.users, seconds, args.think))
+                    results[phase][0].extend(server)
+                    results[phase][1].extend(wall)
+                    errors += failed
+                    if jobs:
+                        states = [job_state(base, token, job_id) for job_id in jobs]
+                        assert any(s["status"] == "running" for s in states), "worker went idle"
+                        heard += sum(s["progress"] * length for s in states)
+                        cancel(base, token, jobs)
+                        time.sleep(1)  # let the worker notice (it stops at its next segment)
             for phase in ("without", "with"):
-                jobs: list[int] = []
-                if phase == "with":
-                    # Two long dictations queued: the worker is busy for the whole phase.
-                    sent = time.monotonic()
-                    jobs = [dictate(base, token, case_ids[0], audio)]
-                    while not job_state(base, token, jobs[0])["segment_count"]:
-                        assert time.monotonic() < sent + 30, "no text after 30 s"
-                        time.sleep(0.05)
-                    print(f"  first text of a {length:.0f} s dictation on the server "
-                          f"{time.monotonic() - sent:.2f} s after its upload began "
-                          f"({audio.stat().st_size / 1e6:.1f} MB WAV, checked on arrival)")
-                    jobs += [dictate(base, token, case_ids[0], audio)
-                             for _ in range(2 * args.workers - 1)]
-                server, wall, errors = asyncio.run(
-                    browse(base, cookies, case_ids, args.users, args.seconds, args.think))
-                results[phase] = (server, wall)
-                print(f"{phase} a transcription running: {args.users} users, "
-                      f"{len(wall)} case pages in {args.seconds:g} s, errors {errors}")
+                server, wall = results[phase]
+                print(f"{phase} a transcription running: {args.users} users, {len(wall)} case "
+                      f"pages in {args.seconds:g} s")
                 print(f"  server time: {summary(server)}")
                 print(f"  client wall: {summary(wall)}")
-                if jobs:
-                    states = [job_state(base, token, job_id) for job_id in jobs]
-                    busy = [s["status"] for s in states]
-                    heard = sum(s["progress"] * length for s in states)
-                    print(f"  transcription during the phase: {heard:.0f} s of audio "
-                          f"(~{heard / args.seconds:.1f}x real time under load); "
-                          f"jobs now {busy}")
+            print(f"errors: {errors}")
+            print(f"a {length:.0f} s dictation ({audio.stat().st_size / 1e6:.1f} MB WAV): upload "
+                  "and check, then first text after it was queued: "
+                  + ", ".join(f"{a:.2f} s + {b:.2f} s" for a, b in firsts))
+            print(f"transcribed while the users browsed: {heard:.0f} s of audio in {args.seconds:g} s"
+                  f" (~{heard / args.seconds:.1f}x real time)")
             without, with_ = (percentile(results[p][1], 95) for p in ("without", "with"))
             print(f"Page p95 (client wall): {without:.1f} ms without, {with_:.1f} ms with a "
-                  f"transcription running ({length:.0f} s dictations, {args.workers} worker(s), "
-                  "nice 10).")
+                  f"transcription running ({args.workers} worker(s) at nice 10, "
+                  f"{args.rounds} alternating rounds).")
 
 
 if __name__ == "__main__":
