@@ -50,48 +50,96 @@ class _Compiled:
 
 
 class RuleMatcher:
-    """spaCy's Matcher for patterns with wildcards, gaps or placeholders, and a PhraseMatcher
-    (a hash lookup, far faster over ~1,000 patterns) for plain word sequences."""
+    """All rule patterns in one pass. Plain word sequences, including `word*` prefixes, go to
+    a PhraseMatcher (a hash lookup, far faster than spaCy's Matcher over ~1,000 patterns):
+    each token's NORM is set to its lower-case text, or to `prefix*` for the longest
+    wildcard prefix it starts with. Gaps and placeholders stay in spaCy's Matcher."""
 
     def __init__(self, vocab) -> None:
         self.vocab = vocab
         self.matcher = Matcher(vocab)
-        self.phrases = PhraseMatcher(vocab, attr="LOWER")
+        self.phrases = PhraseMatcher(vocab, attr="NORM")
+        self.pending: list[tuple[str, list[list[dict]]]] = []
+        self.prefixes: set[str] = set()
+        self.exact: set[str] = set()  # words some pattern names exactly keep their own NORM
+        self.by_start: dict[str, list[str]] = {}
 
     @staticmethod
-    def _plain(pattern: list[dict]) -> list[list[str]] | None:
-        """Word alternatives per position if the pattern is only LOWER / LOWER IN tests."""
+    def _prefix(value: Any) -> str | None:
+        if isinstance(value, dict) and set(value) == {"REGEX"} and value["REGEX"].startswith("^"):
+            body = value["REGEX"][1:]
+            plain = re.sub(r"\\(.)", r"\1", body)
+            if re.escape(plain) == body:
+                return plain
+        return None
+
+    def add(self, key: str, patterns: list[list[dict]]) -> None:
+        for pattern in patterns:
+            for tok in pattern:
+                value = tok.get("LOWER")
+                prefix = self._prefix(value) if set(tok) == {"LOWER"} else None
+                if prefix:
+                    self.prefixes.add(prefix)
+                elif isinstance(value, str):
+                    self.exact.add(value)
+                elif isinstance(value, dict) and "IN" in value:
+                    self.exact.update(value["IN"])
+        self.pending.append((key, patterns))
+
+    def norm(self, lower: str) -> str:
+        if lower in self.exact:
+            return lower
+        best = None
+        for prefix in self.by_start.get(lower[:2], ()):
+            if lower.startswith(prefix) and (best is None or len(prefix) > len(best)):
+                best = prefix
+        return f"{best}*" if best else lower
+
+    def _slots(self, pattern: list[dict]) -> list[list[str]] | None:
         slots = []
         for tok in pattern:
             if set(tok) != {"LOWER"}:
                 return None
             value = tok["LOWER"]
+            prefix = self._prefix(value)
             if isinstance(value, str):
-                slots.append([value])
+                slots.append([self.norm(value)])
+            elif prefix:
+                slots.append([f"{prefix}*", *sorted(w for w in self.exact if w.startswith(prefix))])
             elif isinstance(value, dict) and set(value) == {"IN"}:
-                slots.append(list(value["IN"]))
+                slots.append([self.norm(v) for v in value["IN"]])
             else:
                 return None
         return slots
 
-    def add(self, key: str, patterns: list[list[dict]]) -> None:
-        complex_patterns, docs = [], []
-        for pattern in patterns:
-            slots = self._plain(pattern)
-            combos = 1
-            for slot in slots or []:
-                combos *= len(slot)
-            if slots is None or combos > 200:
-                complex_patterns.append(pattern)
-                continue
-            docs.extend(Doc(self.vocab, words=list(words))
-                        for words in itertools.product(*slots))
-        if complex_patterns:
-            self.matcher.add(key, complex_patterns)
-        if docs:
-            self.phrases.add(key, docs)
+    def build(self) -> RuleMatcher:
+        for prefix in self.prefixes:
+            self.by_start.setdefault(prefix[:2], []).append(prefix)
+        for key, patterns in self.pending:
+            complex_patterns, docs = [], []
+            for pattern in patterns:
+                slots = self._slots(pattern)
+                combos = 1
+                for slot in slots or []:
+                    combos *= len(slot)
+                if slots is None or combos > 200:
+                    complex_patterns.append(pattern)
+                    continue
+                for words in itertools.product(*slots):
+                    pdoc = Doc(self.vocab, words=list(words))
+                    for tok, word in zip(pdoc, words, strict=True):
+                        tok.norm_ = word
+                    docs.append(pdoc)
+            if complex_patterns:
+                self.matcher.add(key, complex_patterns)
+            if docs:
+                self.phrases.add(key, docs)
+        self.pending = []
+        return self
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
+        for tok in doc:
+            tok.norm_ = self.norm(tok.lower_)
         found = list(self.phrases(doc)) if len(self.phrases) else []
         if len(self.matcher):
             found.extend(self.matcher(doc))
@@ -172,7 +220,7 @@ class Suggester:
             for key, patterns in part.patterns:
                 matcher.add(key, patterns)
         return _Compiled(rules, PeopleFinder(rules.kinship, rules.nicknames), context, risks,
-                         tags, child_seen, matcher)
+                         tags, child_seen, matcher.build())
 
     # -- public properties -----------------------------------------------------------------
     @property
