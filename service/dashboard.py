@@ -161,10 +161,8 @@ class ManagerView:
     acceptance_by_rule: list[dict[str, Any]]
 
 
-def _page(items: list[Any], page: int, size: int) -> tuple[list[Any], int, int]:
-    pages = max(1, -(-len(items) // size))
-    page = min(max(page, 1), pages)
-    return items[(page - 1) * size: page * size], page, pages
+def _pages(total: int, size: int) -> int:
+    return max(1, -(-total // size))
 
 
 def manager_view(db: Database, user: User, team_id: int | None = None, *,
@@ -181,17 +179,22 @@ def manager_view(db: Database, user: User, team_id: int | None = None, *,
     month_list = _months(since, today)
     period = (since[:7], month_list[-1])
     month_counts = rows.team_month_counts(db, team["id"], *period)
-    cases = {c["id"]: c for c in rows.team_cases(db, team["id"])}
-    by_case, cases_page, cases_pages = _page(_case_rows(rows.case_totals(db, team["id"], *period),
-                                                        cases), cases_page, CASES_PAGE)
+    # Cases, recent risks and children come a page at a time: a team can hold hundreds.
+    cases_page, recent_page, children_page = (max(p, 1) for p in (cases_page, recent_page,
+                                                                   children_page))
+    case_totals, case_count = rows.case_totals(db, team["id"], *period, CASES_PAGE,
+                                               (cases_page - 1) * CASES_PAGE)
+    by_case = _case_rows(case_totals)
     _add_case_labels(by_case, rows.case_label_counts(db, team["id"], [g.id for g in by_case],
                                                      *period))
     author_counts = rows.author_counts(db, team["id"], *period)
     authors = rows.users_by_id(db, sorted({r["author_id"] for r in author_counts}))
-    children, children_page, children_pages = _page(rows.team_children(db, team["id"]),
-                                                    children_page, CHILDREN_PAGE)
-    recent, recent_page, recent_pages = _page(
-        _recent(rows.recent_risks(db, team["id"], recent_since), cases), recent_page, CASES_PAGE)
+    children, child_count = rows.team_children(db, team["id"], CHILDREN_PAGE,
+                                               (children_page - 1) * CHILDREN_PAGE)
+    recent_cases, recent_count = rows.recent_risk_cases(db, team["id"], recent_since, CASES_PAGE,
+                                                        (recent_page - 1) * CASES_PAGE)
+    recent = _recent(recent_cases, rows.recent_risks(db, team["id"], recent_since,
+                                                     [c["case_id"] for c in recent_cases]))
     view = ManagerView(
         team=team,
         teams=user_rows.list_teams(db) if user.is_admin else [team],
@@ -199,10 +202,11 @@ def manager_view(db: Database, user: User, team_id: int | None = None, *,
         month_list=month_list,
         entries_by_month=_by_month(month_counts, month_list),
         labels=_label_rows(month_counts, month_list),
-        by_case=by_case, cases_page=cases_page, cases_pages=cases_pages,
+        by_case=by_case, cases_page=cases_page, cases_pages=_pages(case_count, CASES_PAGE),
         by_worker=_worker_rows(author_counts, {i: u["display_name"] for i, u in authors.items()}),
-        recent=recent, recent_page=recent_page, recent_pages=recent_pages,
-        children=children, children_page=children_page, children_pages=children_pages,
+        recent=recent, recent_page=recent_page, recent_pages=_pages(recent_count, CASES_PAGE),
+        children=children, children_page=children_page,
+        children_pages=_pages(child_count, CHILDREN_PAGE),
         **_acceptance(rows.decision_counts(db, team["id"], *period)),
     )
     access.record(db, user, "dashboard.view",
@@ -236,17 +240,10 @@ def _label_rows(month_counts: list[dict[str, Any]], month_list: list[str]
     return found
 
 
-def _case_rows(totals: list[dict[str, Any]], cases: dict[int, dict[str, Any]]) -> list[GroupRow]:
+def _case_rows(totals: list[dict[str, Any]]) -> list[GroupRow]:
     """Cases with any confirmed risk or theme in the period, in family-name order (not ranked)."""
-    groups: dict[int, GroupRow] = {}
-    for row in totals:
-        case = cases.get(row["case_id"])
-        if case is None:
-            continue
-        group = groups.setdefault(row["case_id"], GroupRow(
-            row["case_id"], f"{case['family_name']} ({case['reference']})"))
-        setattr(group, "risk_entries" if row["kind"] == "risk" else "tag_entries", row["n"])
-    return sorted(groups.values(), key=lambda g: g.name)
+    return [GroupRow(row["case_id"], f"{row['family_name']} ({row['reference']})", row["risk"],
+                     row["tag"]) for row in totals]
 
 
 def _sorted_labels(labels: list[tuple[str, str, str, int]]) -> list[tuple[str, str, str, int]]:
@@ -276,14 +273,14 @@ def _worker_rows(counts: list[dict[str, Any]], names: dict[int, str]) -> list[Gr
     return sorted(groups.values(), key=lambda g: g.name)
 
 
-def _recent(recent: list[dict[str, Any]], cases: dict[int, dict[str, Any]]
-            ) -> list[dict[str, Any]]:
-    by_case: dict[int, dict[str, Any]] = {}
-    for row in recent:  # newest first
-        case = by_case.setdefault(row["case_id"], {**cases[row["case_id"]], "latest": row["latest"],
-                                                   "labels": []})
-        case["labels"].append({"label": row["label"], "name": label_name(row["label"]),
-                               "n": row["n"], "latest": row["latest"]})
+def _recent(cases: list[dict[str, Any]], risks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_case = {c["case_id"]: {"id": c["case_id"], "family_name": c["family_name"],
+                              "reference": c["reference"], "latest": c["latest"], "labels": []}
+               for c in cases}
+    for row in risks:  # latest first
+        by_case[row["case_id"]]["labels"].append({
+            "label": row["label"], "name": label_name(row["label"]), "n": row["n"],
+            "latest": row["latest"]})
     return list(by_case.values())
 
 
@@ -394,8 +391,7 @@ def _describe(db: Database, filters: dict[str, Any], months: int, team_id: int) 
             "any risk indicator" if filters["kind"] == "risk" else "any theme")
         parts.append(f"with {what} confirmed")
     if filters.get("person_id") is not None:
-        child = next((c for c in rows.team_children(db, team_id)
-                      if c["id"] == filters["person_id"]), None)
+        child = rows.team_person(db, team_id, filters["person_id"])
         name = child["name"] if child else "this child"
         parts.append(f"where {name} was seen" + (" alone" if filters.get("alone") else ""))
     if filters.get("decision_kind"):
@@ -405,8 +401,7 @@ def _describe(db: Database, filters: dict[str, Any], months: int, team_id: int) 
     if filters.get("month"):
         parts.append(f"in {filters['month']}")
     if filters.get("case_id") is not None:
-        case = next((c for c in rows.team_cases(db, team_id) if c["id"] == filters["case_id"]),
-                    None)
+        case = rows.team_case(db, team_id, filters["case_id"])
         parts.append(f"on the {case['family_name']} case" if case else "on this case")
     if filters.get("author_id") is not None:
         author = rows.users_by_id(db, [filters["author_id"]]).get(filters["author_id"])
