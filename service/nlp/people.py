@@ -15,6 +15,7 @@ import jellyfish
 from rapidfuzz import fuzz
 from spacy.tokens import Doc, Token
 
+from service.nlp.dates import MONTH_ABBR, MONTHS, WD_ABBR, WEEKDAYS
 from service.nlp.record import CaseRecord, Member
 from service.nlp.taxonomy import Kinship, KinTerm
 
@@ -29,6 +30,15 @@ COMMON_WORDS = {
     "jay", "dean", "kit", "star", "hazel", "ivy", "robin", "penny", "sunny", "blessing",
     "precious", "so", "an", "art", "bob", "dan", "ben", "guy", "chase", "reed", "hunter",
 }
+# A capitalised word after these, or before these, is a place or an institution.
+PLACE_PREPOSITIONS = {"at", "in", "to", "from", "near", "into", "via", "towards", "outside"}
+INSTITUTIONS = {
+    "primary", "school", "college", "academy", "hospital", "centre", "center", "road",
+    "street", "park", "council", "aid", "service", "services", "team", "court", "house",
+    "surgery", "nursery", "unit", "ward", "avenue", "lane", "close", "estate", "police",
+    "clinic", "university", "church", "mosque", "station", "programme", "trust", "city",
+}
+CALENDAR_WORDS = {*WEEKDAYS, *WD_ABBR, *MONTHS, *MONTH_ABBR, "xmas", "christmas"}
 FUZZY_MIN = 86.0
 CLOSE_MARGIN = 5.0
 
@@ -195,10 +205,11 @@ class PeopleFinder:
             return None
         nxt = doc[i + 1]
         if nxt.text == ".":  # "Mrs. Khan"
-            if i + 2 >= len(doc):
+            if i + 2 >= len(doc) or title not in ("mr", "mrs", "ms", "dr"):
                 return None
             nxt = doc[i + 2]
-        if not (nxt.is_alpha and nxt.text[:1].isupper()) or nxt.lower_ in self.not_people:
+        if not (nxt.is_alpha and nxt.text[:1].isupper()) or nxt.lower_ in self.not_people \
+                or nxt.is_stop:
             return None
         sex = self.kin.titles[title]
         ids = [
@@ -256,6 +267,8 @@ class PeopleFinder:
             ):
                 return None  # "the class teacher Mrs Adams": the name is the mention
             ids = self._kin_candidates(doc, i, term, kind, det, index, found)
+            if kind == "professional" and not ids:
+                return None  # "the GP" with no GP on the record: nobody to link
             start = i if det else j
             rule = f"kinship.{kind}"
             resolved = self._resolve(index, ids, rule, 0.9 if kind == "family" else 0.8)
@@ -287,6 +300,7 @@ class PeopleFinder:
     # -- people not on the record ----------------------------------------------------------
     def _looks_like_name(self, tok: Token) -> bool:
         return (tok.is_alpha and tok.text[:1].isupper() and not tok.is_upper
+                and tok.lower_.rstrip("s") not in CALENDAR_WORDS
                 and tok.lower_ not in self.not_people and tok.lower_ not in self.kin_words
                 and not tok.is_stop and len(tok) > 1)
 
@@ -318,6 +332,35 @@ class PeopleFinder:
         return self._mention(doc, start, end, person=None, candidates=cands, rule=rule,
                              confidence=0.6, relationship=relationship)
 
+    def _name_spans(self, doc: Doc) -> list[tuple[int, int, str]]:
+        """Names not on the record: spaCy's PERSON entities when the pipeline has NER,
+        otherwise runs of capitalised proper nouns that are not places or institutions."""
+        if doc.has_annotation("ENT_IOB"):
+            return [(e.start, e.end, "ner.person") for e in doc.ents if e.label_ == "PERSON"
+                    and all(self._looks_like_name(t) for t in e)]
+        out = []
+        i = 0
+        while i < len(doc):
+            tok = doc[i]
+            if tok.pos_ != "PROPN" or not self._looks_like_name(tok):
+                i += 1
+                continue
+            j = i + 1
+            while j < len(doc) and j - i < 3 and doc[j].pos_ == "PROPN" and \
+                    self._looks_like_name(doc[j]):
+                j += 1
+            prev = doc[i - 1].lower_ if i > 0 else ""
+            nxt = doc[j].lower_ if j < len(doc) else ""
+            place = prev in PLACE_PREPOSITIONS or nxt in INSTITUTIONS or (
+                doc[j - 1].lower_ in INSTITUTIONS)
+            # A capital at the start of a sentence proves nothing: "Delay in seeking".
+            opening = (tok.is_sent_start or prev in (".", "\n", ":")) and j == i + 1 and not (
+                j < len(doc) and doc[j].pos_ in ("VERB", "AUX"))
+            if not place and not opening:
+                out.append((i, j, "pattern.proper_noun"))
+            i = j
+        return out
+
     # -- the scan --------------------------------------------------------------------------
     def find(self, doc: Doc, record: CaseRecord) -> list[PersonMention]:
         index = self._indexes.get(record)
@@ -340,14 +383,11 @@ class PeopleFinder:
                 i += 1
         taken = {t for m in found for t in range(m.start, m.end)}
         extra: list[PersonMention] = []
-        for ent in doc.ents:
-            if ent.label_ != "PERSON" or any(t.i in taken for t in ent):
+        for start, end, rule in self._name_spans(doc):
+            if any(i in taken for i in range(start, end)):
                 continue
-            toks = [t for t in ent if self._looks_like_name(t)]
-            if not toks or len(toks) != len(ent):
-                continue
-            extra.append(self._unknown(doc, ent.start, ent.end, index, "ner.person"))
-            taken.update(range(ent.start, ent.end))
+            extra.append(self._unknown(doc, start, end, index, rule))
+            taken.update(range(start, end))
         for tok in doc:
             if tok.lower_ in self.relationships and tok.i + 1 < n:
                 j = tok.i + 1 + (doc[tok.i + 1].text in (",", '"'))
