@@ -146,7 +146,7 @@ class RuleMatcher:
         return sorted(found, key=lambda m: (m[1], m[2]))
 
 
-def _spacy_packages(models_dir: Path) -> tuple[str, ...]:
+def spacy_packages(models_dir: Path) -> tuple[str, ...]:
     try:
         manifest = yaml.safe_load((models_dir / "manifest.yaml").read_text(encoding="utf-8"))
         packages = manifest.get("spacy", {}).get("packages") or DEFAULT_PACKAGES
@@ -158,7 +158,7 @@ def _spacy_packages(models_dir: Path) -> tuple[str, ...]:
 def load_spacy(models_dir: Path) -> Language:
     """The first installed package the manifest lists (official first, then re-upload)."""
     errors = []
-    for package in _spacy_packages(models_dir):
+    for package in spacy_packages(models_dir):
         try:
             # Neither the lemmatizer nor NER is used (NER has its own tok2vec and cost more
             # than half the pipeline time); names not on the record come from the tagger.
