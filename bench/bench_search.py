@@ -58,20 +58,35 @@ def _users(db: Any) -> dict[str, accounts.User]:
             "worker": accounts.get_user_by_name(db, worker["username"])}
 
 
-def _time_lean(db: Any, user: accounts.User, params: dict[str, str], runs: int
-               ) -> list[float]:
+class Timer:
+    """Wall-clock and this thread's CPU milliseconds per run. On a shared machine the CPU
+    figure is the steadier one: it leaves out time spent waiting for a core."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def __enter__(self) -> Timer:
+        self._wall, self._cpu = time.perf_counter(), time.thread_time()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.wall.append((time.perf_counter() - self._wall) * 1000)
+        self.cpu.append((time.thread_time() - self._cpu) * 1000)
+
+
+def _time_lean(db: Any, user: accounts.User, params: dict[str, str], runs: int) -> Timer:
     """Results and their number only (the API's facets=false)."""
-    times = []
+    timer = Timer()
     for _ in range(runs):
-        started = time.perf_counter()
-        wanted, hints = search.request_from(params)
-        search.search(db, user, wanted, hints, facets=False)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
+        with timer:
+            wanted, hints = search.request_from(params)
+            search.search(db, user, wanted, hints, facets=False)
+    return timer
 
 
 def _time_ours(db: Any, user: accounts.User, params: dict[str, str], runs: int
-               ) -> tuple[list[float], list[tuple[str, Any]], int]:
+               ) -> tuple[Timer, list[tuple[str, Any]], int]:
     statements: list[str] = []
     wanted, hints = search.request_from(params)
     db.conn.set_trace_callback(statements.append)  # each statement, parameters expanded
@@ -81,27 +96,25 @@ def _time_ours(db: Any, user: accounts.User, params: dict[str, str], runs: int
         db.conn.set_trace_callback(None)
     reads = [(sql, None) for sql in statements
              if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
-    times = []
+    timer = Timer()
     for _ in range(runs):
-        started = time.perf_counter()
-        wanted, hints = search.request_from(params)
-        search.search(db, user, wanted, hints)
-        times.append((time.perf_counter() - started) * 1000)
-    return times, reads, results.total
+        with timer:
+            wanted, hints = search.request_from(params)
+            search.search(db, user, wanted, hints)
+    return timer, reads, results.total
 
 
-def _time_raw(conn: sqlite3.Connection, reads: list[tuple[str, Any]], runs: int) -> list[float]:
-    times = []
+def _time_raw(conn: sqlite3.Connection, reads: list[tuple[str, Any]], runs: int) -> Timer:
+    timer = Timer()
     for _ in range(runs):
-        started = time.perf_counter()
-        for sql, params in reads:
-            conn.execute(sql, params or ()).fetchall()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
+        with timer:
+            for sql, params in reads:
+                conn.execute(sql, params or ()).fetchall()
+    return timer
 
 
 def _time_naive(conn: sqlite3.Connection, user: accounts.User, db: Any, q: str, runs: int
-                ) -> list[float]:
+                ) -> Timer:
     """What a first attempt would do: MATCH the words, then keep rows of visible cases."""
     visible = [c["id"] for c in search._visible_cases(db, user)]
     expression = search.parse(q).expression
@@ -114,13 +127,12 @@ def _time_naive(conn: sqlite3.Connection, user: accounts.User, db: Any, q: str, 
              " ON r.id = entry_search.rowid JOIN entries AS e ON e.id = r.entry_id"
              " WHERE entry_search MATCH ? AND e.case_id IN (SELECT value FROM json_each(?))"
              " AND r.number = e.revision_count")
-    times = []
+    timer = Timer()
     for _ in range(runs):
-        started = time.perf_counter()
-        conn.execute(sql, [expression, json.dumps(visible)]).fetchall()
-        conn.execute(count, [expression, json.dumps(visible)]).fetchall()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
+        with timer:
+            conn.execute(sql, [expression, json.dumps(visible)]).fetchall()
+            conn.execute(count, [expression, json.dumps(visible)]).fetchall()
+    return timer
 
 
 def _live_index_rate(path: Path, count: int) -> float:
@@ -173,36 +185,49 @@ def main() -> None:
     print(f"\nSearch benchmark: {entries:,} entries; reviewer sees {visible['reviewer']:,} "
           f"cases, worker {visible['worker']}; {args.runs} timed runs per query, 1 CPU thread"
           f" ({os.cpu_count()} cores on this machine)\n")
-    print(f"{'query':<20} {'hits':>7}  {'ours p50':>8} {'p95':>7}  {'raw p50':>8} {'p95':>7}"
-          f"  {'ours/raw':>8}  {'no facets p50':>13} {'p95':>6}  {'naive raw p50':>13}")
-    all_ours: list[float] = []
-    all_raw: list[float] = []
-    all_lean: list[float] = []
+    print("milliseconds; wall = elapsed, cpu = this thread's CPU time (see Timer)")
+    print(f"{'query':<18} {'hits':>6} | {'ours wall p50':>13} {'p95':>6} | {'ours cpu p50':>12}"
+          f" {'p95':>6} | {'raw cpu p50':>11} {'p95':>6} | {'ours/raw':>8} |"
+          f" {'no facets cpu p50':>17} {'p95':>6} | {'naive raw cpu':>13}")
+    totals: dict[str, list[float]] = {"wall": [], "cpu": [], "raw": [], "raw_wall": [],
+                                      "lean": [], "lean_wall": []}
     for name, who, params in QUERIES:
         params = {k: (str(case) if v == "CASE" else v) for k, v in params.items()}
         ours, reads, hits = _time_ours(db, users[who], params, args.runs)
         raw = _time_raw(conn, reads, args.runs)
         lean = _time_lean(db, users[who], params, args.runs)
-        all_lean += lean
         naive = (_time_naive(conn, users[who], db, params["q"], max(3, args.runs // 4))
-                 if params.get("q") and len(params) == 1 else [])
-        all_ours += ours
-        all_raw += raw
-        ratio = percentile(ours, 50) / max(percentile(raw, 50), 1e-6)
-        naive_text = f"{percentile(naive, 50):.1f}" if naive else "-"
-        print(f"{name:<20} {hits:>7,}  {percentile(ours, 50):>8.1f} {percentile(ours, 95):>7.1f}"
-              f"  {percentile(raw, 50):>8.1f} {percentile(raw, 95):>7.1f}  {ratio:>8.2f}"
-              f"  {percentile(lean, 50):>13.1f} {percentile(lean, 95):>6.1f}  {naive_text:>13}")
-    print(f"\nall queries: ours p50 {percentile(all_ours, 50):.1f} ms, "
-          f"p95 {percentile(all_ours, 95):.1f} ms; raw p50 {percentile(all_raw, 50):.1f} ms, "
-          f"p95 {percentile(all_raw, 95):.1f} ms; ours/raw at p50 "
-          f"{percentile(all_ours, 50) / percentile(all_raw, 50):.2f}, at p95 "
-          f"{percentile(all_ours, 95) / percentile(all_raw, 95):.2f}")
-    print(f"without facets (API facets=false): p50 {percentile(all_lean, 50):.1f} ms, "
-          f"p95 {percentile(all_lean, 95):.1f} ms")
+                 if params.get("q") and len(params) == 1 else None)
+        totals["wall"] += ours.wall
+        totals["cpu"] += ours.cpu
+        totals["raw"] += raw.cpu
+        totals["raw_wall"] += raw.wall
+        totals["lean"] += lean.cpu
+        totals["lean_wall"] += lean.wall
+        ratio = percentile(ours.cpu, 50) / max(percentile(raw.cpu, 50), 1e-6)
+        naive_text = f"{percentile(naive.cpu, 50):.1f}" if naive else "-"
+        print(f"{name:<18} {hits:>6,} | {percentile(ours.wall, 50):>13.1f}"
+              f" {percentile(ours.wall, 95):>6.1f} | {percentile(ours.cpu, 50):>12.1f}"
+              f" {percentile(ours.cpu, 95):>6.1f} | {percentile(raw.cpu, 50):>11.1f}"
+              f" {percentile(raw.cpu, 95):>6.1f} | {ratio:>8.2f} |"
+              f" {percentile(lean.cpu, 50):>17.1f} {percentile(lean.cpu, 95):>6.1f} |"
+              f" {naive_text:>13}")
+
+    def line(label: str, values: list[float]) -> str:
+        return f"{label} p50 {percentile(values, 50):.1f}, p95 {percentile(values, 95):.1f}"
+
+    print("\nall queries, ms: " + "; ".join([
+        line("ours wall", totals["wall"]), line("ours cpu", totals["cpu"]),
+        line("raw cpu", totals["raw"]), line("raw wall", totals["raw_wall"])]))
+    print(f"ours/raw: cpu p50 {percentile(totals['cpu'], 50) / percentile(totals['raw'], 50):.2f},"
+          f" cpu p95 {percentile(totals['cpu'], 95) / percentile(totals['raw'], 95):.2f}; "
+          f"wall p50 {percentile(totals['wall'], 50) / percentile(totals['raw_wall'], 50):.2f}")
+    print("without facets (API facets=false), ms: " + "; ".join([
+        line("cpu", totals["lean"]), line("wall", totals["lean_wall"])]))
     print("(ours: parse, visible cases, page, snippets, counts and facets, labels, narrative "
           "positions, access-log write; raw: the same SELECTs on a bare connection; naive raw:"
           " MATCH + visible-case filter + count, no scope tokens, no facets)")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
     if built:
         print(f"\nbulk load {built.load_seconds:.1f} s; index build ('rebuild') "
