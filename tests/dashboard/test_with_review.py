@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlite_utils import Database
 
 from service import chronology, dashboard, entries, review
@@ -19,8 +21,9 @@ def test_confirmed_at_finalising_and_re_anchored_on_amendment(demo_db: Database)
     manager = get_user_by_name(demo_db, "manager")
     khan = case_id(demo_db, "RFS-1077")
     text = "Visited Zara. The fridge was empty and the flat was cold. Zara was seen alone."
-    entry = entries.start_entry(demo_db, worker, khan, "home_visit", "2026-11-20T10:00", text,
-                                None)
+    when = (datetime.now() - timedelta(days=2)).replace(hour=10, minute=0).isoformat(
+        timespec="minutes")
+    entry = entries.start_entry(demo_db, worker, khan, "home_visit", when, text, None)
     start = text.index("The fridge was empty")
     review.add_fact(demo_db, worker, TAXONOMY, entry["id"], "risk", start, start + 20,
                     {"label": "neglect", "assertion": "present"})
@@ -33,7 +36,7 @@ def test_confirmed_at_finalising_and_re_anchored_on_amendment(demo_db: Database)
     after = dashboard.manager_view(demo_db, manager)
     assert {r.label: r.total for r in after.labels["risk"]} == {"neglect": 1}
     zara = next(c for c in after.children if c["name"] == "Zara Khan")
-    assert zara["seen"] == zara["seen_alone"] == "2026-11-20T10:00"
+    assert zara["seen"] == zara["seen_alone"] == when
     event = next(e for e in chronology.chronology(demo_db, worker, khan).events
                  if e.entry_id == entry["id"])
     assert (event.label, event.status) == ("Neglect", "proposed")
