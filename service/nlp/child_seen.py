@@ -17,6 +17,7 @@ from spacy.tokens import Doc
 
 from service.nlp.people import MemberIndex, PersonMention
 from service.nlp.phrases import compile_phrase
+from service.nlp.sentences import sentence
 from service.nlp.taxonomy import ContextRules
 
 GROUP_WORDS = {"children", "kids", "both", "boys", "girls", "siblings"}
@@ -152,7 +153,7 @@ class ChildSeenFinder:
                               key=lambda p: abs(p.start - pos), default=None)
                 if mention is not None and abs(mention.start - pos) > SEEN_REACH + 4:
                     mention = None
-                sent = doc[pos].sent
+                sent = sentence(doc, pos)
                 s_char = offset + (mention.start_char if mention else sent.start_char)
                 e_char = offset + (mention.end_char if mention else sent.end_char)
                 text = mention.text if mention else sent.text

@@ -13,6 +13,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from service.nlp.phrases import compile_phrase
+from service.nlp.sentences import bounds, sentence
 from service.nlp.taxonomy import ContextRules, Trigger
 
 FIRST_PERSON = {"i", "we", "me", "us"}
@@ -72,7 +73,7 @@ class ContextComponent:
         """Trigger, pseudo and termination matches, grouped by sentence start."""
         grouped: dict[int, list[Hit]] = {}
         for hit in self._scan(doc, self.matcher(doc) if matches is None else matches):
-            grouped.setdefault(doc[hit.start].sent.start, []).append(hit)
+            grouped.setdefault(bounds(doc, hit.start)[0], []).append(hit)
         return grouped
 
     def _scan(self, doc: Doc, matches: list) -> list[Hit]:
@@ -137,7 +138,7 @@ class ContextComponent:
                     mentions: list[tuple[int, int]] = ()) -> Assertion:
         """Assertion of the mention doc[start:end]; `mentions` are all risk mentions, whose
         own words ("didn't come home") never act as triggers for their neighbours."""
-        sent = doc[start].sent
+        sent = sentence(doc, start)
         hits = grouped.get(sent.start, [])
         mentions = [(s, e) for s, e in mentions if sent.start <= s < sent.end]
         reached: dict[str, Hit] = {}

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import dateparser
 from spacy.tokens import Doc
 
+from service.nlp.sentences import sentence
+
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WD_ABBR = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "weds": 2, "thu": 3, "thur": 3,
            "thurs": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -138,7 +140,7 @@ def _tense(doc: Doc, start: int, end: int) -> str:
             return "past"
         if tok.tag_ in ("VBZ", "VBP") or (tok.tag_ in ("VBG", "VB") and auxes):
             return "future"
-    sent = {t.lower_ for t in span.sent}
+    sent = {t.lower_ for t in sentence(doc, span.start)}
     if sent & FUTURE_WORDS:
         return "future"
     return "unknown"

@@ -17,6 +17,7 @@ from spacy.tokens import Doc, Token
 
 from service.nlp.dates import MONTH_ABBR, MONTHS, WD_ABBR, WEEKDAYS
 from service.nlp.record import CaseRecord, Member
+from service.nlp.sentences import bounds
 from service.nlp.taxonomy import Kinship, KinTerm
 
 DETERMINERS = {"his", "her", "their", "the", "my", "your", "our", "its"}
@@ -185,7 +186,7 @@ class PeopleFinder:
         return PersonMention(start, end, span.start_char, span.end_char, span.text, **kw)
 
     def _match_tokens(self, doc: Doc, i: int, key_len: int) -> tuple[str, ...]:
-        return tuple(self._lows[i : i + key_len])
+        return tuple(doc.user_data["casenotes_lower"][i : i + key_len])
 
     def _resolve(self, index: MemberIndex, ids: list[str], rule: str, conf: float,
                  score: float = 1.0) -> dict:
@@ -287,7 +288,7 @@ class PeopleFinder:
         ids = [m for m in ids if m != index.subject or kind == "professional"]
         if det in POSSESSIVE_DETS and set(wanted) & SIBLING_ROLES:
             # "Hira ... her brother": relative to the sibling just named, not the subject.
-            sent_start = doc[i].sent.start
+            sent_start = bounds(doc, i)[0]
             before = [p for p in found if sent_start <= p.start < i and p.person]
             if before and before[-1].person in index.children and \
                     before[-1].person != index.subject:
@@ -320,7 +321,7 @@ class PeopleFinder:
         word = doc[start].text
         close = self._fuzzy(word, index)
         relationship = None
-        for k in range(max(doc[start].sent.start, start - 3), start):
+        for k in range(max(bounds(doc, start)[0], start - 3), start):
             if doc[k].lower_ in self.relationships:
                 relationship = doc[k].lower_
         if close and (len(close) == 1 or close[0][1] - close[1][1] > CLOSE_MARGIN):
@@ -369,7 +370,8 @@ class PeopleFinder:
                 self._indexes.clear()
             index = self._indexes[record] = build_index(record, self.kin, self.nicknames)
         found: list[PersonMention] = []
-        self._lows = [t.lower_ for t in doc]
+        # Kept on the doc, not on self: suggest() may run in several threads at once.
+        doc.user_data["casenotes_lower"] = [t.lower_ for t in doc]
         i = 0
         n = len(doc)
         while i < n:

@@ -10,6 +10,7 @@ from spacy.util import filter_spans
 
 from service.nlp.people import MemberIndex, PersonMention
 from service.nlp.phrases import compile_phrase
+from service.nlp.sentences import bounds
 from service.nlp.taxonomy import Taxonomy
 
 SUBJECT_DEPS = {"nsubj", "nsubjpass"}
@@ -71,11 +72,11 @@ class RiskFinder:
     def _about_adult(self, doc: Doc, start: int, people: list[PersonMention],
                      index: MemberIndex, family: set[str]) -> bool:
         """Is the sentence about an adult on the record (the latest subject mentioned)?"""
-        sent_start = doc[start].sent.start
+        sent_start = bounds(doc, start)[0]
         window_start = sent_start
         for _ in range(2):
             if window_start > 0:
-                window_start = doc[window_start - 1].sent.start
+                window_start = bounds(doc, window_start - 1)[0]
         before = [p for p in people if window_start <= p.start < start]
         subjects = [p for p in before
                     if p.person and doc[p.start : p.end].root.dep_ in SUBJECT_DEPS]

@@ -28,6 +28,7 @@ from service.nlp.dates import find_dates
 from service.nlp.people import PeopleFinder, PersonMention, build_index
 from service.nlp.record import CaseRecord
 from service.nlp.risks import RiskFinder, ensure_extensions, mark_people
+from service.nlp.sentences import sentence
 from service.nlp.tags import TagFinder
 from service.nlp.taxonomy import RuleSet, Taxonomy, TaxonomyError, load_rules, rule_mtimes
 
@@ -328,7 +329,7 @@ class Suggester:
                 rule = r.rule + (f"; context.{a.assertion}" if a.trigger else "")
                 conf = 0.8 if a.assertion == "present" else 0.7
                 out.append(self._finish(item, conf, rule, version))
-                sent = span.sent
+                sent = sentence(doc, r.start)
                 risks_for_tags.append((r.label, a.assertion, off + sent.start_char,
                                        off + sent.end_char))
         seen = c.child_seen.find(docs, people, index, visit, not_a_visit, matches)

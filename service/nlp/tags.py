@@ -8,6 +8,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from service.nlp.phrases import compile_phrase
+from service.nlp.sentences import sentence
 from service.nlp.taxonomy import Taxonomy
 
 MAX_EVIDENCE = 5
@@ -47,7 +48,7 @@ class TagFinder:
                     continue
                 tag = key.split("|", 1)[1]
                 hits.setdefault(tag, set()).add(offset + doc[start].idx)
-                sent = doc[start].sent
+                sent = sentence(doc, start)
                 sentences.setdefault(tag, set()).add(
                     (offset + sent.start_char, offset + sent.end_char))
         out = []
