@@ -221,19 +221,6 @@ def current_facts_of_entry(db: Database, entry_id: int) -> list[dict[str, Any]]:
     return current_facts_of_entries(db, [entry_id])[entry_id]
 
 
-def acceptance_figures(db: Database) -> list[dict[str, Any]]:
-    """How often each rule's suggestions were accepted, edited or rejected (latest decision)."""
-    return list(db.query(
-        "SELECT s.kind, s.rule, count(*) AS decided,"
-        " sum(d.decision = 'accepted') AS accepted, sum(d.decision = 'edited') AS edited,"
-        " sum(d.decision = 'rejected') AS rejected"
-        " FROM decisions AS d JOIN suggestions AS s ON s.id = d.suggestion_id"
-        " WHERE d.id IN (SELECT max(id) FROM decisions WHERE suggestion_id IS NOT NULL"
-        "  GROUP BY suggestion_id)"
-        " GROUP BY s.kind, s.rule ORDER BY s.kind, s.rule"
-    ))
-
-
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     return dict(row, fields=json.loads(row["fields"]))
 
