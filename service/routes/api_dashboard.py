@@ -62,6 +62,14 @@ def case_chronology(request: Request, db: DbDep, user: ApiUser, case_id: int,
     return chron.as_json()
 
 
+@router.get("/cases/{case_id}/chronology/marks")
+def mark_history(db: DbDep, user: ApiUser, case_id: int, entry_id: int,
+                 fact_id: int | None = None) -> list[dict[str, Any]]:
+    """Every mark on one entry (or one confirmed fact in it), oldest first: who marked or
+    unmarked it as significant, when, and the summary they gave."""
+    return chronology.history(db, user, case_id, entry_id, fact_id)
+
+
 @router.post("/cases/{case_id}/chronology/marks", status_code=201)
 def mark(db: DbDep, user: ApiUser, case_id: int, body: MarkIn) -> dict[str, Any]:
     """Mark or unmark an entry or a confirmed fact as significant, or edit its summary."""

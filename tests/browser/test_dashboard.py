@@ -35,7 +35,7 @@ def test_chronology_marked_and_exported(page: Page, live_server: str, tmp_path: 
     expect(page.get_by_role("heading", name="Chronology: Baptiste family")).to_be_visible()
     # Mark the unanswered visit (an entry) significant, then give it a one-line summary.
     candidate = page.get_by_test_id("candidates").locator("li.cn-candidate").filter(
-        has_text="Home visit").nth(1)
+        has_text="No answer at the planned visit")
     candidate.get_by_role("button", name="Mark significant").first.click()
     # The summary is an editable field in each event.
     event = page.get_by_test_id("event").filter(

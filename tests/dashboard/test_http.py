@@ -180,6 +180,10 @@ def test_api(client: TestClient, demo_db: Database, confirmed: dict[str, Any]) -
     assert chron["subject"] == "Jones family"
     assert chron["events"][0]["summary"] == "First visit: home warm and tidy"
     assert chron["events"][0]["status"] == "significant"
+    history = client.get(f"/api/v1/cases/{jones}/chronology/marks?entry_id="
+                         f"{confirmed['jones'][0]['id']}", headers=worker).json()
+    assert [(h["significant"], h["summary"], h["marked_by_name"]) for h in history] == [
+        (1, "First visit: home warm and tidy", "Alex Morgan")]
     assert client.post(f"/api/v1/cases/{jones}/chronology/marks",
                        headers=bearer(demo_db, "worker2"),
                        json={"entry_id": confirmed["jones"][0]["id"]}).status_code == 403
