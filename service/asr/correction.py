@@ -30,6 +30,7 @@ UNSURE_BONUS = 0.06  # Whisper's own word probability was low
 UNSURE_PROBABILITY = 0.5
 SPLIT_WORD_THRESHOLD = 0.86
 KINSHIP_PENALTY = 0.10
+VERY_COMMON = 2000  # word rank under which even a capitalised word is taken as heard
 
 _PARTS = re.compile(r"^(\s*[^\w'’]*)([\w'’-]*?)('s|’s)?([^\w'’]*)$", re.UNICODE)
 _LETTERS = re.compile(r"[^a-z]")
@@ -51,7 +52,9 @@ class Correction:
 
     original: str  # the words as recognised
     replacement: str
-    start: float | None  # audio time of the words, seconds
+    # Audio time, seconds, of the words: from Whisper's word timestamps when the caller has
+    # them, else (as the transcriber runs, see there) of the segment that holds them.
+    start: float | None
     end: float | None
     char_start: int  # offsets of the replacement in the transcript text
     char_end: int
@@ -295,9 +298,11 @@ class Corrector:
                         continue
                     threshold = SPLIT_WORD_THRESHOLD
                     notes.append("an unlikely run of words")
-                elif not any(c[:1].isupper() for c in cores) and all(
-                        is_common(w) for w in span_words):
-                    threshold += KNOWN_WORD_PENALTY  # "seen" is not Sean; "Thomas" may be Tomasz
+                elif all(is_common(w) for w in span_words) and (
+                        not any(c[:1].isupper() for c in cores)
+                        or all(is_common(w, VERY_COMMON) for w in span_words)):
+                    # "seen" is not Sean, nor "March" Marsh; but "Thomas" may be Tomasz
+                    threshold += KNOWN_WORD_PENALTY
             if expected:
                 threshold -= CONTEXT_BONUS
                 notes.append("where the name was expected")

