@@ -280,7 +280,14 @@ class Suggester:
         docs: dict[int, list[tuple[int, Doc]]] = {n: [] for n in range(len(items))}
         for (n, off, _), doc in zip(jobs, self.nlp.pipe(c for _, _, c in jobs), strict=True):
             docs[n].append((off, doc))
-        return [self._note(compiled, docs[n], *items[n][1:]) for n in range(len(items))]
+        results = [self._note(compiled, docs[n], *items[n][1:]) for n in range(len(items))]
+        for (text, _, _), suggestions in zip(items, results, strict=True):
+            # Quote the worker's own text, control characters and all (offsets are equal).
+            for item in suggestions:
+                item["text"] = text[item["start"] : item["end"]]
+                for ev in item.get("evidence", ()):
+                    ev["text"] = text[ev["start"] : ev["end"]]
+        return results
 
     def _note(self, c: _Compiled, docs: list[tuple[int, Doc]], record: CaseRecord,
               visit: datetime.date) -> list[dict[str, Any]]:

@@ -40,6 +40,18 @@ def test_non_english_emoji_and_control_characters(suggester, family):
             assert text[s["start"]:s["end"]] == s["text"]
     out = suggester.suggest("Saw Jack\x00\x07 today. No bruises 😊.", family, VISIT)
     assert kinds(out, "risk")[0]["assertion"] == "negated"
+    text = "Jack went to the GP\x0c about his asthma;\x00 the hospital\x1b rang."
+    for s in suggester.suggest(text, family, VISIT):
+        assert text[s["start"]:s["end"]] == s["text"]  # the worker's text, quoted as typed
+        for ev in s.get("evidence", ()):
+            assert text[ev["start"]:ev["end"]] == ev["text"]
+
+
+def test_typos_still_found(suggester, family):
+    out = kinds(suggester.suggest("Mum denys drinking. No evidance of brusing.", family, VISIT),
+                "risk")
+    assert [(s["text"], s["assertion"]) for s in out] == [("drinking", "negated"),
+                                                          ("brusing", "negated")]
 
 
 def test_duplicate_member_names_defer_to_the_worker(suggester):
