@@ -17,13 +17,14 @@ from spacy.tokens import Doc
 
 from service.nlp.people import MemberIndex, PersonMention
 from service.nlp.phrases import compile_phrase
-from service.nlp.sentences import sentence
+from service.nlp.sentences import bounds, sentence
 from service.nlp.taxonomy import ContextRules
 
 GROUP_WORDS = {"children", "kids", "both", "boys", "girls", "siblings"}
 OBJECT_PRONOUNS = {"him", "her", "them"}
 SUBJECT_PRONOUNS = {"he", "she", "they"}
 FIRST_PERSON = {"i", "we"}
+VISIT_WORDS = {"visit", "visited", "visiting"}
 OBSERVERS = {"staff", "police", "school", "teacher", "teachers", "neighbour", "neighbours",
              "nurse", "officer", "mum", "dad", "parents", "carer", "carers", "someone"}
 SEEN_REACH = 8  # words between a "seen" word and the child it is about
@@ -68,6 +69,17 @@ class ChildSeenFinder:
                         child.pos_ in ("PROPN", "PRON") or child.lower_ in OBSERVERS):
                 return True  # "staff have seen Skye": not the worker ("Ava seen asleep" is)
         return False
+
+    @staticmethod
+    def _worker_saw(doc: Doc, start: int, end: int) -> bool:
+        """In a phone call or meeting note, a "seen" word counts only if the worker did
+        the seeing ("I saw", "SW met") or a visit is described first ("Home visit
+        afterwards: Ollie seen"); "visit to see" there is a plan, not this visit."""
+        if any(t.lower_ in VISIT_WORDS for t in doc[start:end]):
+            return False
+        lo, hi = bounds(doc, start)
+        before = {t.lower_ for t in doc[lo:start]}
+        return bool(before & (FIRST_PERSON | {"sw"}) or before & VISIT_WORDS)
 
     @staticmethod
     def _window(doc: Doc, start: int, end: int, reach: int) -> tuple[int, int]:
@@ -121,6 +133,8 @@ class ChildSeenFinder:
                     ):
                         continue
                     if key == "presence" and planned(s):
+                        continue
+                    if key == "seen" and not_a_visit and not self._worker_saw(doc, s, e):
                         continue
                     lo, hi = self._window(doc, s, e, reach)
                     if key == "presence":

@@ -360,7 +360,7 @@ class Suggester:
                     "text": full_text[start:end], "label": t.label,
                     "evidence": [{"start": s, "end": e, "text": full_text[s:e]}
                                  for s, e in t.evidence]}
-            conf = round(min(0.95, 0.4 + 0.08 * t.score), 2)
+            conf = round(min(0.95, 0.3 + 0.25 * t.score), 2)
             item["score"] = t.score
             out.append(self._finish(item, conf, f"taxonomy.tag.{t.label}", version))
         order = {"person": 0, "date": 1, "risk": 2, "child_seen": 3, "tag": 4}

@@ -64,5 +64,11 @@ class TagFinder:
             if tag.from_family_members and family_members > 1:
                 score += family_members - 1
             if score >= tag.min_score:
-                out.append(TagResult(tag.id, score, sorted(set(evidence))[:MAX_EVIDENCE]))
+                out.append(TagResult(tag.id, score / tag.min_score,
+                                     sorted(set(evidence))[:MAX_EVIDENCE]))
+        limit = self.taxonomy.max_tags_per_note
+        if limit and len(out) > limit:
+            # Keep the themes the note covers most (score relative to each tag's bar).
+            keep = {t.label for t in sorted(out, key=lambda t: -t.score)[:limit]}
+            out = [t for t in out if t.label in keep]
         return out

@@ -58,6 +58,7 @@ class Taxonomy:
     version: str
     risk_indicators: tuple[RiskIndicator, ...]
     tags: tuple[Tag, ...]
+    max_tags_per_note: int | None = None
 
     def labels(self) -> dict[str, dict[str, str]]:
         return {
@@ -259,7 +260,11 @@ def load_taxonomy(path: Path, tokenizer: Tokenizer) -> Taxonomy:
                 from_family_members=bool(raw.get("from_family_members", False)),
             )
         )
-    return Taxonomy(version=version, risk_indicators=tuple(risks), tags=tuple(tags))
+    max_tags = data.get("max_tags_per_note")
+    if max_tags is not None and (not isinstance(max_tags, int) or max_tags < 1):
+        raise r.fail("max_tags_per_note", "must be a whole number of at least 1")
+    return Taxonomy(version=version, risk_indicators=tuple(risks), tags=tuple(tags),
+                    max_tags_per_note=max_tags)
 
 
 def load_context(path: Path, tokenizer: Tokenizer) -> ContextRules:
