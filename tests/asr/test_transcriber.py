@@ -124,3 +124,27 @@ def test_an_unknown_model_fails_and_downloads_nothing(tmp_path) -> None:
         load_transcriber("base.en")
     with pytest.raises(RuntimeError, match="missing: model.bin"):
         load_transcriber(str(tmp_path))
+
+
+def test_a_segment_that_dropped_speech_is_decoded_again(transcriber: WhisperTranscriber) -> None:
+    """Whisper can write a few words for a whole window of speech and move on (seen on long
+    prompted dictation); such a segment is re-decoded from the audio and the longer reading
+    kept. Here a real 25 s stretch of clip02 stands for what Whisper wrote as four words."""
+    from faster_whisper.transcribe import Segment as WhisperSegment
+
+    from service.asr.audio import probe_audio
+
+    samples = probe_audio(clip_path("clip02")).samples
+    dropped = WhisperSegment(id=1, seek=0, start=5.0, end=30.0, text=" The family support worker.",
+                             tokens=[], avg_logprob=-0.4, compression_ratio=1.2,
+                             no_speech_prob=0.0, words=None, temperature=0.0)
+    repaired = list(transcriber._repaired([dropped], samples, {"beam_size": 5}))
+    text = " ".join(piece.text.strip() for piece in repaired)
+    assert len(text.split()) > 40
+    assert "fridge" in text and "uniform" in text
+    assert all(5.0 <= piece.start <= piece.end <= 30.0 for piece in repaired)
+    # A short segment over a pause is left alone.
+    quiet = WhisperSegment(id=2, seek=0, start=0.0, end=0.5, text=" Unannounced visit.",
+                           tokens=[], avg_logprob=-0.2, compression_ratio=1.0,
+                           no_speech_prob=0.0, words=None, temperature=0.0)
+    assert list(transcriber._repaired([quiet], samples, {"beam_size": 5})) == [quiet]
