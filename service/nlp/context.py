@@ -13,7 +13,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from service.nlp.phrases import compile_phrase
-from service.nlp.sentences import bounds, sentence
+from service.nlp.sentences import bounds
 from service.nlp.taxonomy import ContextRules, Trigger
 
 FIRST_PERSON = {"i", "we", "me", "us"}
@@ -138,14 +138,23 @@ class ContextComponent:
                     mentions: list[tuple[int, int]] = ()) -> Assertion:
         """Assertion of the mention doc[start:end]; `mentions` are all risk mentions, whose
         own words ("didn't come home") never act as triggers for their neighbours."""
-        sent = sentence(doc, start)
-        hits = grouped.get(sent.start, [])
-        mentions = [(s, e) for s, e in mentions if sent.start <= s < sent.end]
+        lo, hi = bounds(doc, start)
+        starts = [lo]
+        # Dictation has no full stops, and the parser's sentence breaks there are guesses:
+        # let triggers reach across a break that no punctuation marks.
+        if lo > 0 and not _marked_end(doc[lo - 1]):
+            lo = bounds(doc, lo - 1)[0]
+            starts.append(lo)
+        if hi < len(doc) and not _marked_end(doc[hi - 1]):
+            starts.append(hi)
+            hi = bounds(doc, hi)[1]
+        hits = [h for k in starts for h in grouped.get(k, [])]
+        mentions = [(s, e) for s, e in mentions if lo <= s < hi]
         reached: dict[str, Hit] = {}
         for h in hits:
             if h.kind != "trig" or h.trigger is None:
                 continue
-            if h.start < sent.start or h.end > sent.end:
+            if h.start < lo or h.end > hi:
                 continue
             if any(h.start < e and s < h.end for s, e in [(start, end), *mentions]):
                 continue  # words inside a mention are part of the mention
@@ -169,3 +178,7 @@ class ContextComponent:
                 source = self._source(doc, h) if name == "reported" else None
                 return Assertion(name, doc[h.start : h.end].text, source)
         return Assertion("present", None, None)
+
+
+def _marked_end(tok) -> bool:
+    return tok.is_punct or "\n" in tok.text

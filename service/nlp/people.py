@@ -285,7 +285,6 @@ class PeopleFinder:
             ids = [m for m, fs in index.forms.items() if any(w in f for f in fs for w in wanted)]
         else:
             ids = [m for m, fs in index.forms.items() if any(f in wanted for f in fs)]
-        ids = [m for m in ids if m != index.subject or kind == "professional"]
         if det in POSSESSIVE_DETS and set(wanted) & SIBLING_ROLES:
             # "Hira ... her brother": relative to the sibling just named, not the subject.
             sent_start = bounds(doc, i)[0]
