@@ -206,6 +206,7 @@ def figures(t: Tally, notes: int) -> dict[str, Any]:
     out["risk.assertion_accuracy_by_assertion"] = {
         a: _ratio(t.per_assertion_ok[a], n) for a, n in sorted(t.per_assertion.items())
     }
+    out["risk.assertion_count_by_assertion"] = dict(sorted(t.per_assertion.items()))
     out["risk.present_returned_as_negated"] = c["risk.present_as_negated"]
     p, r = _ratio(c["seen.tp"], c["seen.pred"]), _ratio(c["seen.tp"], c["seen.gold"])
     out["child_seen.precision"], out["child_seen.recall"] = p, r
@@ -258,8 +259,8 @@ def report(fig: dict[str, Any], directory: str, version: str) -> str:
         f("risk.label_recall"), f("risk.label_precision"), f("risk.assertion_accuracy"),
     ]
     for a, v in fig["risk.assertion_accuracy_by_assertion"].items():
-        lines.append(f"    assertion {a:<30} {v}  (n={fig['counts'].get('risk.gold', 0) and v})"
-                     if False else f"    assertion {a:<30} {v}")
+        n = fig["risk.assertion_count_by_assertion"].get(a, 0)
+        lines.append(f"    assertion {a:<30} {v}   (n={n})")
     n = fig["risk.present_returned_as_negated"]
     lines += [
         f"  {'risk.present_returned_as_negated':<40} {n}   (target 0: {'ok' if n == 0 else 'MISSED'})",
