@@ -48,6 +48,13 @@ def record(db: Database, user: User | None, action: str, outcome: str = "allowed
            case_id: int | None = None, entry_id: int | None = None,
            person_id: int | None = None, detail: str = "") -> None:
     """Write one access-log row. `detail` must never hold narrative text."""
+    if outcome == "denied" and db.conn.in_transaction:
+        # The refusal will roll the transaction back; its log row must stay.
+        pending = getattr(db, "after_transaction", [])
+        pending.append(lambda: record(db, user, action, outcome, case_id=case_id,
+                                      entry_id=entry_id, person_id=person_id, detail=detail))
+        db.after_transaction = pending  # type: ignore[attr-defined]
+        return
     with transaction(db):
         access_log.insert_access(db, user.id if user else None, action, outcome,
                                  case_id=case_id, entry_id=entry_id, person_id=person_id,

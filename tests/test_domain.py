@@ -155,3 +155,15 @@ def test_user_admin_rules(demo_db: Database) -> None:
     cases.deallocate(demo_db, user(demo_db, "admin"), case_id(demo_db, "RFS-1042"), "worker")
     assert "RFS-1042" not in {c["reference"] for c in cases.my_cases(demo_db,
                                                                      user(demo_db, "worker"))}
+
+
+def test_refusals_inside_a_transaction_are_still_logged(demo_db: Database) -> None:
+    jones = case_id(demo_db, "RFS-1042")
+    outsider = user(demo_db, "worker2")
+    with pytest.raises(Forbidden):
+        entries.start_entry(demo_db, outsider, jones, "other", "2026-01-10T09:15", "x")
+    with pytest.raises(Forbidden):
+        cases.add_person(demo_db, outsider, jones, {"name": "X", "category": "other"})
+    denied = [r["action"] for r in demo_db.query(
+        "SELECT action FROM access_log WHERE outcome = 'denied' AND user_id = ?", [outsider.id])]
+    assert denied == ["entry.create", "person.add"]

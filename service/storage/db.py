@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +55,7 @@ def transaction(db: Database) -> Iterator[Database]:
     lock: threading.Lock | None = getattr(db, "write_lock", None)
     if lock is not None:
         lock.acquire()
+    survivors: list[Callable[[], None]] = []
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -62,10 +63,18 @@ def transaction(db: Database) -> Iterator[Database]:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        else:
+            conn.execute("COMMIT")
+        finally:
+            survivors = getattr(db, "after_transaction", [])
+            db.after_transaction = []  # type: ignore[attr-defined]
     finally:
         if lock is not None:
             lock.release()
+        # Writes that must not depend on the transaction's outcome (a refused access is
+        # logged even though the refusal rolls the transaction back), once the lock is free.
+        for write in survivors:
+            write()
 
 
 def now() -> str:
