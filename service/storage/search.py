@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -389,10 +390,10 @@ def counts(db: Database, filters: Filters
     facets: dict[str, dict[tuple[Any, Any], int]] = {
         name: {} for name in ("case", "kind", "author", "year", "person", "tag", "risk")}
     for column, name in enumerate(("case", "kind", "author", "year")):
-        counted = facets[name]
+        counted: dict[Any, int] = defaultdict(int)
         for group in groups:
-            key = (group[column], None)
-            counted[key] = counted.get(key, 0) + group[4]
+            counted[group[column]] += group[4]
+        facets[name] = {(value, None): n for value, n in counted.items()}
     total = sum(g[4] for g in groups)
     entries = total
     if filters.all_revisions and total:
