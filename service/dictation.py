@@ -288,16 +288,10 @@ def status(db: Database, user: User, job_id: int, after: int = 0) -> dict[str, A
 
 def of_entry(db: Database, user: User, entry_id: int) -> list[dict[str, Any]]:
     """Every dictation of a draft, for the page coming back to it."""
-    entry = entry_rows.entry_by_id(db, entry_id)
-    if entry is None:
-        raise NotFound("There is no such entry.")
-    case = case_rows.case_by_id(db, entry["case_id"])
-    assert case is not None
-    if not access.can_read_case(db, user, case):
-        access.record(db, user, "dictation.list", "denied", case_id=case["id"], entry_id=entry_id)
-        raise access.Forbidden("You do not have access to this entry.")
+    from service.entries import entry_for  # entries calls back here when it finalises
+
+    entry_for(db, user, entry_id, "dictation.list")
     jobs = [job for job in job_rows.jobs_of_entry(db, entry_id) if job["user_id"] == user.id]
-    access.record(db, user, "dictation.list", case_id=case["id"], entry_id=entry_id)
     return [job_view(job) for job in jobs]
 
 
