@@ -47,6 +47,8 @@ def search_entries(
         "pages": results.pages,
         "results": [dict(hit, snippet_text="".join(p["text"] for p in hit["snippet"]))
                     for hit in results.hits],
+        # null: the facet counts cover every result; else how many (the newest) they cover.
+        "facets_counted": results.facets_counted,
         "facets": {name: [{k: v for k, v in value.items() if k != "params"} for value in values]
                    for name, values in results.facets.items()},
     }

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlite_utils import Database
 
-from service import accounts
+from service import accounts, search
 from service.storage import access_log
 from tests.conftest import case_id, sign_in
 from tests.search.test_search import BAD_INPUT
@@ -138,3 +139,25 @@ def test_api_searches_are_logged(client: TestClient, demo_db: Database) -> None:
 def test_pages_need_sign_in(client: TestClient) -> None:
     response = client.get("/search?q=x", follow_redirects=False)
     assert response.status_code == 303 and "/login" in response.headers["location"]
+
+
+def test_capped_facet_counts_are_labelled_on_the_page_and_in_the_api(
+        client: TestClient, demo_db: Database, write: Callable[..., int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for _ in range(3):
+        write("RFS-1042", "Pangolin at home.")
+    sign_in(client, "reviewer")
+    html = client.get("/search", params={"q": "pangolin"}).text
+    assert "3 results" in html and 'data-testid="facets-counted"' not in html
+    api = client.get("/api/v1/search", params={"q": "pangolin"},
+                     headers=bearer(demo_db, "reviewer")).json()
+    assert api["facets_counted"] is None
+    monkeypatch.setattr(search, "FACET_LIMIT", 2)
+    html = client.get("/search", params={"q": "pangolin"}).text
+    assert "3 results" in html
+    assert 'data-testid="facets-counted">Counts below are from the 2 most recently recorded' \
+           ' of the 3 results.' in html
+    api = client.get("/api/v1/search", params={"q": "pangolin"},
+                     headers=bearer(demo_db, "reviewer")).json()
+    assert api["total"] == 3 and api["facets_counted"] == 2
+    assert [v["count"] for v in api["facets"]["kind"]] == [2]

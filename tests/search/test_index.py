@@ -125,3 +125,26 @@ def test_reindex_and_search_commands(tmp_path: Path, demo_template: Path) -> Non
     as_json = _run(tmp_path, "search", "school", "--user", "worker2", "--json")
     assert as_json.returncode == 0
     assert {h["case_reference"] for h in json.loads(as_json.stdout)["results"]} == {"HCT-2001"}
+
+
+def test_prefix_searches_of_every_length_match_the_words(
+        demo_db: Database, write: Callable[..., int], user: Callable[[str], User]) -> None:
+    # Prefixes of 3 to 5 letters read the prefix indexes (m003), longer ones merge the words'
+    # lists; both must find the same entries, with the matching words highlighted.
+    schema = next(demo_db.query("SELECT sql FROM sqlite_master WHERE name = 'entry_search'"))
+    assert f"prefix='{search_rows.PREFIXES}'" in schema["sql"]
+    texts = {write("RFS-1042", "Harbour and glacier."): "harbour glacier",
+             write("RFS-1077", "Harbor with a falcon."): "harbor falcon",
+             write("RFS-1103", "Dingo by the glade."): "dingo glade"}
+    for _ in range(2):
+        for prefix in ("har", "harb", "harbo", "harbou", "gla", "glac", "glaci", "glacie",
+                       "falco", "ding"):
+            expected = {(e, 1) for e, words in texts.items()
+                        if any(w.startswith(prefix) for w in words.split())}
+            assert _found(demo_db, user("reviewer"), f"{prefix}*") == expected, prefix
+            wanted, _ = search.request_from({"q": f"{prefix}*"})
+            for hit in search.search(demo_db, user("reviewer"), wanted).hits:
+                marked = [p["text"].lower() for p in hit["snippet"] if p["match"]]
+                assert marked and all(m.startswith(prefix) for m in marked), (prefix, marked)
+        search.reindex(demo_db)
+        assert search_rows.index_agrees(demo_db)

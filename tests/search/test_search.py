@@ -169,6 +169,38 @@ def test_fact_filters_and_facets(demo_db: Database, write: Callable[..., int],
     assert neither in ids(find(demo_db, reviewer, "gecko"))
 
 
+def test_facets_over_many_results_count_the_newest_and_say_so(
+        demo_db: Database, write: Callable[..., int], confirm: Callable[..., int],
+        user: Callable[[str], User], reviewer: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    older = [write("RFS-1042", "Axolotl at home.", when="2025-01-10T10:00") for _ in range(2)]
+    newer = [write("RFS-1077", "Axolotl at school.", kind="phone_call",
+                   when="2026-02-10T10:00") for _ in range(3)]
+    for entry in older + newer:
+        confirm(entry, "tag", label="health")
+    exact = find(demo_db, reviewer, "axolotl")
+    assert exact.facets_counted is None and exact.total == 5
+    assert {v["value"]: v["count"] for v in exact.facets["kind"]} == {"home_visit": 2,
+                                                                      "phone_call": 3}
+    monkeypatch.setattr(search, "FACET_LIMIT", 3)
+    capped = find(demo_db, reviewer, "axolotl")
+    # The totals and the results stay exact; the facets count the 3 newest recorded.
+    assert capped.facets_counted == 3 and capped.total == 5 and capped.entries_total == 5
+    assert ids(capped) == set(older + newer)
+    assert {v["value"]: v["count"] for v in capped.facets["kind"]} == {"phone_call": 3}
+    assert {v["value"]: v["count"] for v in capped.facets["case"]} == {
+        case_id(demo_db, "RFS-1077"): 3}
+    assert [(v["value"], v["count"]) for v in capped.facets["tag"]] == [("health", 3)]
+    assert [(v["value"], v["count"]) for v in capped.facets["year"]] == [("2026", 3)]
+    # Filters alone, and all versions, are capped the same way.
+    by_filter = find(demo_db, reviewer, "", tag="health")
+    assert by_filter.facets_counted == 3 and by_filter.total == 5
+    monkeypatch.setattr(search, "FACET_LIMIT", 5)
+    assert find(demo_db, reviewer, "axolotl").facets_counted is None
+    entries.amend(demo_db, user("worker"), older[0], "Axolotl at home, amended.")
+    every = find(demo_db, reviewer, "axolotl", revisions="all")
+    assert every.facets_counted == 5 and every.total == 6 and every.entries_total == 5
+
+
 def test_facets_count_only_current_confirmed_facts(
         demo_db: Database, write: Callable[..., int], confirm: Callable[..., int],
         user: Callable[[str], User], reviewer: User) -> None:
