@@ -458,6 +458,12 @@ def counts(db: Database, filters: Filters, limit: int | None = None
 
 def count(db: Database, filters: Filters) -> tuple[int, int]:
     """How many results and entries match, without facets."""
+    if not filters.all_revisions:
+        # One result per entry; with the access rule in SQL one plain count does (cheaper
+        # than grouping by case to check the cases afterwards).
+        sql, params = _hits(filters, "count(*)")
+        total = int(db.conn.execute(sql, params).fetchone()[0])
+        return total, total
     for check_access in (False, True):
         sql, params = _hits(filters, "m.case_id, count(*), count(DISTINCT m.entry_id)",
                             check_access=check_access)
