@@ -268,12 +268,7 @@ def mark(db: Database, user: User, case_id: int, entry_id: int, *, fact_id: int 
         access.case_for(db, user, case_id, "chronology.mark")
         if not rows.entry_in_case(db, case_id, entry_id):
             raise NotFound("There is no such final entry on this case.")
-        key = ""
-        if fact_id is not None:
-            fact = rows.fact_by_id(db, fact_id)
-            if fact is None or fact["entry_id"] != entry_id:
-                raise NotFound("There is no such confirmed fact in this entry.")
-            key = fact_key(fact)
+        key = _mark_key(db, entry_id, fact_id)
         if summary is None:
             previous = rows.latest_marks(db, case_id).get((entry_id, key))
             summary = previous["summary"] if previous else ""
@@ -287,13 +282,17 @@ def history(db: Database, user: User, case_id: int, entry_id: int,
             fact_id: int | None = None) -> list[dict[str, Any]]:
     """Every mark on one entry or fact, oldest first: who judged it significant, and when."""
     access.case_for(db, user, case_id, "chronology.history")
-    key = ""
-    if fact_id is not None:
-        fact = rows.fact_by_id(db, fact_id)
-        if fact is None or fact["entry_id"] != entry_id:
-            raise NotFound("There is no such confirmed fact in this entry.")
-        key = fact_key(fact)
-    return rows.mark_history(db, case_id, entry_id, key)
+    return rows.mark_history(db, case_id, entry_id, _mark_key(db, entry_id, fact_id))
+
+
+def _mark_key(db: Database, entry_id: int, fact_id: int | None) -> str:
+    """What a mark is on: the entry itself (""), or one of its confirmed facts."""
+    if fact_id is None:
+        return ""
+    fact = rows.fact_by_id(db, fact_id)
+    if fact is None or fact["entry_id"] != entry_id:
+        raise NotFound("There is no such confirmed fact in this entry.")
+    return fact_key(fact)
 
 
 # --- exports -------------------------------------------------------------------------

@@ -223,8 +223,7 @@ def load_taxonomy(path: Path, tokenizer: Tokenizer) -> Taxonomy:
             )
         )
         if risks[-1].adult_label_by not in ("subject", "possessor"):
-            raise r.fail(entry, "adult_label_by must be subject or possessor"
-        )
+            raise r.fail(entry, "adult_label_by must be subject or possessor")
     if not risks:
         raise r.fail("risk_indicators", "no risk indicators defined")
     for risk in risks:
