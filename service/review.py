@@ -99,10 +99,9 @@ def _key(kind: str, words: str, nth: int, fields: dict[str, Any]) -> tuple[Any, 
 def _stored_fields(suggestion: dict[str, Any], people: set[int]) -> dict[str, Any]:
     """Member ids come back as strings; store them as our person ids."""
     fields = {k: v for k, v in suggestion.items() if k not in fact_rows.SPAN_KEYS}
-    for name in ("person",):
-        if fields.get(name) is not None:
-            fields[name] = int(fields[name]) if str(fields[name]).isdigit() and \
-                int(fields[name]) in people else None
+    if fields.get("person") is not None:
+        person = str(fields["person"])
+        fields["person"] = int(person) if person.isdigit() and int(person) in people else None
     if "candidates" in fields:
         fields["candidates"] = [dict(c, id=int(c["id"])) for c in fields["candidates"]
                                 if str(c.get("id", "")).isdigit() and int(c["id"]) in people]
@@ -153,8 +152,7 @@ def _latest_decisions(decisions: list[dict[str, Any]]) -> dict[tuple[Any, ...], 
 
 def review_state(db: Database, user: User, entry_id: int, log: bool = True) -> dict[str, Any]:
     """The latest suggestions with the decision on each, hand-added facts, current facts."""
-    entry = entry_for(db, user, entry_id, "entry.review") if log else \
-        entry_for(db, user, entry_id, "entry.suggest", log=False)
+    entry = entry_for(db, user, entry_id, "entry.review", log=log)
     words = entry_words(entry)
     decided = _latest_decisions(fact_rows.decisions_of(db, entry_id))
     facts = fact_rows.current_facts_of_entry(db, entry_id) if entry["status"] == "final" else []

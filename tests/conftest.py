@@ -13,12 +13,19 @@ from sqlite_utils import Database
 
 from service.app import create_app
 from service.demo import load_demo
+from service.nlp import Suggester
 from service.settings import Settings
 from service.storage import open_db
 
 PASSWORDS = {"worker": "worker-demo-pass", "reviewer": "reviewer-demo-pass",
              "manager": "manager-demo-pass", "admin": "admin-demo-pass",
              "worker2": "worker2-demo-pass"}
+
+
+@pytest.fixture(scope="session")
+def suggester() -> Suggester:
+    """The real suggester, loaded once for the tests that review suggestions."""
+    return Suggester.load(Settings().models_dir)
 
 
 @pytest.fixture

@@ -18,11 +18,6 @@ TEXT = ("Visited Sarah and Jack. Jack was seen alone in his bedroom. He had a br
         "arm. Sarah said her new boyfriend Dean Walsh stays most weekends.")
 
 
-@pytest.fixture(scope="session")
-def suggester() -> Suggester:
-    return Suggester.load(Settings().models_dir)
-
-
 @pytest.fixture
 def client(settings: Settings, demo_db: Database, suggester: Suggester) -> Iterator[TestClient]:
     app = create_app(settings)

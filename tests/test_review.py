@@ -11,17 +11,11 @@ from sqlite_utils import Database
 from service import accounts, entries, review
 from service.errors import Conflict, Invalid, NotFound
 from service.nlp import Suggester
-from service.settings import Settings
 from tests.conftest import case_id
 
 TEXT = ("Home visit to Sarah and Jack. Jack was seen alone in his bedroom and had a bruise on "
         "his arm. Sarah denies drinking but the flat smelt of alcohol. Mrs Adams will ring "
         "me on Friday.")
-
-
-@pytest.fixture(scope="session")
-def suggester() -> Suggester:
-    return Suggester.load(Settings().models_dir)
 
 
 @pytest.fixture

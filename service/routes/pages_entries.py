@@ -105,8 +105,8 @@ def save_draft(request: Request, db: DbDep, user: PageUser, entry_id: int,
             return RedirectResponse(f"/entries/{entry_id}", status_code=303)
     except (Invalid, Conflict) as err:
         if isinstance(err, Conflict):
-            values["theirs"] = entries.get_entry(db, user, entry_id)["draft_text"]
             values["entry"] = entries.get_entry(db, user, entry_id)
+            values["theirs"] = values["entry"]["draft_text"]
         return _form_page(request, db, user, entry["case_id"], values, err.message, err.status)
     return RedirectResponse(f"/entries/{entry_id}/edit?saved=1", status_code=303)
 
