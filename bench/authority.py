@@ -25,8 +25,10 @@ from sqlite_utils import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.storage import open_db  # noqa: E402
-from service.storage import search as search_rows  # noqa: E402
+from service.storage import (
+    open_db,  # noqa: E402
+    search_index,  # noqa: E402
+)
 
 ENTRIES_PER_FAMILY = 50
 
@@ -174,10 +176,6 @@ def build(path: Path, entries: int, seed: int = 7, log: bool = True) -> Built:
     conn.execute("PRAGMA journal_mode=OFF")  # a throwaway bulk load: no rollback journal
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-262144")
-    trigger = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'entry_revisions_search'"
-                           ).fetchone()[0]
-    conn.execute("DROP TRIGGER entry_revisions_search")  # index in bulk after the load
-
     families = max(1, entries // ENTRIES_PER_FAMILY)
     teams = max(1, -(-families // FAMILIES_PER_TEAM))
     started = time.perf_counter()
@@ -185,6 +183,13 @@ def build(path: Path, entries: int, seed: int = 7, log: bool = True) -> Built:
     conn.execute("BEGIN")
     conn.executemany("INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)",
                      [(t, f"Bench team {t}", stamp) for t in range(1, teams + 1)])
+    for team in range(1, teams + 1):
+        search_index.add_shard(Database(conn), team)
+    # Index in bulk after the load: no search triggers while rows go in.
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND"
+                            " tbl_name = 'entry_revisions' AND name LIKE '%search%'").fetchall()
+    for name, _ in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
     users: list[tuple] = []
     roles: list[tuple] = []
     workers_by_team: dict[int, list[int]] = {}
@@ -304,13 +309,15 @@ def build(path: Path, entries: int, seed: int = 7, log: bool = True) -> Built:
 
     started = time.perf_counter()
     conn.execute("BEGIN")
-    search_rows.rebuild(Database(conn), optimize=False)  # what `casenotes reindex` runs
+    search_index.rebuild(Database(conn), optimize=False)  # what `casenotes reindex` runs
     conn.execute("COMMIT")
     index_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    conn.execute("INSERT INTO entry_search (entry_search) VALUES ('optimize')")
+    for table in search_index.shard_tables(Database(conn)):
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
     optimize_seconds = time.perf_counter() - started
-    conn.execute(trigger)
+    for _, sql in triggers:
+        conn.execute(sql)
     conn.execute("ANALYZE")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.close()
@@ -330,7 +337,7 @@ def main() -> None:
     built = build(args.path, args.entries, args.seed)
     db = open_db(args.path, migrate=False)
     print(f"{built.entries:,} entries, {built.file_bytes / built.entries:.0f} bytes each, "
-          f"index agrees: {search_rows.index_agrees(db)}")
+          f"index agrees: {search_index.index_agrees(db)}")
 
 
 if __name__ == "__main__":

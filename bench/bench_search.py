@@ -5,15 +5,13 @@ Run:  .venv/bin/python bench/bench_search.py --entries 1000000 [--runs 20] [--db
 Builds (or reuses, with --db on an existing file) an authority with bench/authority.py, then
 times each query of the set through service.search.search (parsing, access scoping, page,
 snippets, facet counts and the access-log write), and the very same SELECT statements it
-issued replayed as raw SQL on a bare sqlite3 connection. Also: a naive raw query (MATCH on the
-words, filter by visible case ids, no scope tokens), the bulk index build rate, the live
-(trigger) indexing rate, and database size per entry. Prints figures; asserts nothing.
+issued replayed as raw SQL on a bare sqlite3 connection. Also: the bulk index build rate, the
+live (trigger) indexing rate, and database size per entry. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sqlite3
 import sys
@@ -113,28 +111,6 @@ def _time_raw(conn: sqlite3.Connection, reads: list[tuple[str, Any]], runs: int)
     return timer
 
 
-def _time_naive(conn: sqlite3.Connection, user: accounts.User, db: Any, q: str, runs: int
-                ) -> Timer:
-    """What a first attempt would do: MATCH the words, then keep rows of visible cases."""
-    visible = [c["id"] for c in search._visible_cases(db, user)]
-    expression = search.parse(q).expression
-    sql = ("SELECT r.entry_id, snippet(entry_search, 0, '[', ']', '…', 40) FROM entry_search"
-           " JOIN entry_revisions AS r ON r.id = entry_search.rowid"
-           " JOIN entries AS e ON e.id = r.entry_id WHERE entry_search MATCH ?"
-           " AND e.case_id IN (SELECT value FROM json_each(?)) AND r.number = e.revision_count"
-           " ORDER BY entry_search.rank LIMIT 20")
-    count = ("SELECT count(*) FROM entry_search JOIN entry_revisions AS r"
-             " ON r.id = entry_search.rowid JOIN entries AS e ON e.id = r.entry_id"
-             " WHERE entry_search MATCH ? AND e.case_id IN (SELECT value FROM json_each(?))"
-             " AND r.number = e.revision_count")
-    timer = Timer()
-    for _ in range(runs):
-        with timer:
-            conn.execute(sql, [expression, json.dumps(visible)]).fetchall()
-            conn.execute(count, [expression, json.dumps(visible)]).fetchall()
-    return timer
-
-
 def _live_index_rate(path: Path, count: int) -> float:
     """Entries per second indexed by the trigger as final revisions are inserted."""
     conn = sqlite3.connect(str(path), isolation_level=None)
@@ -188,7 +164,7 @@ def main() -> None:
     print("milliseconds; wall = elapsed, cpu = this thread's CPU time (see Timer)")
     print(f"{'query':<18} {'hits':>6} | {'ours wall p50':>13} {'p95':>6} | {'ours cpu p50':>12}"
           f" {'p95':>6} | {'raw cpu p50':>11} {'p95':>6} | {'ours/raw':>8} |"
-          f" {'no facets cpu p50':>17} {'p95':>6} | {'naive raw cpu':>13}")
+          f" {'no facets cpu p50':>17} {'p95':>6}")
     totals: dict[str, list[float]] = {"wall": [], "cpu": [], "raw": [], "raw_wall": [],
                                       "lean": [], "lean_wall": []}
     for name, who, params in QUERIES:
@@ -196,8 +172,6 @@ def main() -> None:
         ours, reads, hits = _time_ours(db, users[who], params, args.runs)
         raw = _time_raw(conn, reads, args.runs)
         lean = _time_lean(db, users[who], params, args.runs)
-        naive = (_time_naive(conn, users[who], db, params["q"], max(3, args.runs // 4))
-                 if params.get("q") and len(params) == 1 else None)
         totals["wall"] += ours.wall
         totals["cpu"] += ours.cpu
         totals["raw"] += raw.cpu
@@ -205,13 +179,11 @@ def main() -> None:
         totals["lean"] += lean.cpu
         totals["lean_wall"] += lean.wall
         ratio = percentile(ours.cpu, 50) / max(percentile(raw.cpu, 50), 1e-6)
-        naive_text = f"{percentile(naive.cpu, 50):.1f}" if naive else "-"
         print(f"{name:<18} {hits:>6,} | {percentile(ours.wall, 50):>13.1f}"
               f" {percentile(ours.wall, 95):>6.1f} | {percentile(ours.cpu, 50):>12.1f}"
               f" {percentile(ours.cpu, 95):>6.1f} | {percentile(raw.cpu, 50):>11.1f}"
               f" {percentile(raw.cpu, 95):>6.1f} | {ratio:>8.2f} |"
-              f" {percentile(lean.cpu, 50):>17.1f} {percentile(lean.cpu, 95):>6.1f} |"
-              f" {naive_text:>13}")
+              f" {percentile(lean.cpu, 50):>17.1f} {percentile(lean.cpu, 95):>6.1f}")
 
     def line(label: str, values: list[float]) -> str:
         return f"{label} p50 {percentile(values, 50):.1f}, p95 {percentile(values, 95):.1f}"
@@ -225,8 +197,7 @@ def main() -> None:
     print("without facets (API facets=false), ms: " + "; ".join([
         line("cpu", totals["lean"]), line("wall", totals["lean_wall"])]))
     print("(ours: parse, visible cases, page, snippets, counts and facets, labels, narrative "
-          "positions, access-log write; raw: the same SELECTs on a bare connection; naive raw:"
-          " MATCH + visible-case filter + count, no scope tokens, no facets)")
+          "positions, access-log write; raw: the same SELECTs on a bare connection)")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
     if built:

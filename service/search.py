@@ -27,14 +27,16 @@ from service.search_query import ParsedQuery, parse
 from service.settings import PROJECT_ROOT
 from service.storage import cases as case_rows
 from service.storage import search as search_rows
+from service.storage import search_index
 
 PAGE_SIZE = 20
 FACET_VALUES = 30
 MAX_PAGE = 200
-# Facets count at most this many results exactly; beyond it, the newest this many (the totals
-# stay exact). A word common across a whole team matches tens of thousands of entries, and
-# grouping them all by case, author, year and confirmed facts was most of the search's time.
-FACET_LIMIT = 5000
+# When more results match than this, relevance and the facets are worked out over the newest
+# this many (the totals stay exact, and the page says so). A word common across a whole team
+# matches tens of thousands of entries; ranking and grouping them all was most of a search's
+# time, and no one pages past a few thousand (MAX_PAGE).
+CONSIDERED = 5000
 ORDERS = {"relevance": "Most relevant", "newest": "Newest first", "oldest": "Oldest first"}
 ASSERTIONS = ("present", "negated", "possible", "hypothetical", "historical", "reported")
 SEEN = {"seen": "Seen", "alone": "Seen alone"}
@@ -94,15 +96,18 @@ class SearchResults:
     entries_total: int = 0
     hits: list[dict[str, Any]] = field(default_factory=list)
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    # None: the facets count every result; else how many (the newest) they count.
-    facets_counted: int | None = None
+    # None: every result was ranked and counted; else how many (the newest) were.
+    considered: int | None = None
     case: dict[str, Any] | None = None
     applied: list[dict[str, Any]] = field(default_factory=list)
     visible_cases: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
-        return min(MAX_PAGE, max(1, -(-self.total // PAGE_SIZE)))
+        reachable = self.total
+        if self.considered and self.request.order == "relevance" and self.query.expression:
+            reachable = min(reachable, self.considered)  # relevance picks from these
+        return min(MAX_PAGE, max(1, -(-reachable // PAGE_SIZE)))
 
 
 # --- reading the request ------------------------------------------------------------------
@@ -213,16 +218,17 @@ def _case_in(db: Database, user: User, case_id: int, visible: list[dict[str, Any
 
 def _filters(request: SearchRequest, query: ParsedQuery, user: User,
              visible: list[dict[str, Any]]) -> search_rows.Filters:
-    match = None
+    shards: tuple[search_rows.Shard, ...] = ()
     if query.expression:
-        scopes = [_scope(request, user, visible)]
-        if request.kind:
-            scopes.append(search_rows.scope_tokens(kind=request.kind))
-        if request.author is not None:
-            scopes.append(search_rows.scope_tokens(author_id=request.author))
-        match = " AND ".join(f"scope : ({s})" for s in scopes) + f" AND {query.expression}"
+        # Those who see their whole team search its shard whole; other cases (allocations
+        # elsewhere, or a worker's own) are named one by one.
+        whole = {user.team_id} if user.team_wide and user.team_id is not None else set()
+        shards = search_rows.shards_for(
+            ((c["id"], c["team_id"]) for c in visible), whole, query.expression,
+            case_id=request.case, kind=request.kind or None, author_id=request.author,
+            all_revisions=request.revisions == "all")
     return search_rows.Filters(
-        visible_case_ids=tuple(c["id"] for c in visible), match=match, case_id=request.case,
+        visible_case_ids=tuple(c["id"] for c in visible), shards=shards, case_id=request.case,
         person_id=request.person, seen=request.seen, tag=request.tag or None,
         risk=request.risk or None, assertion=request.assertion or None,
         occurred_from=_iso(request.occurred_from), occurred_before=_iso(request.occurred_to, 1),
@@ -231,41 +237,25 @@ def _filters(request: SearchRequest, query: ParsedQuery, user: User,
         all_revisions=request.revisions == "all")
 
 
-def _scope(request: SearchRequest, user: User, visible: list[dict[str, Any]]) -> str:
-    """The index's scope tokens for what this user may see: their team's token covers the
-    team's cases; other cases (allocations elsewhere) are named one by one."""
-    if request.case is not None:
-        return search_rows.scope_tokens(case_id=request.case)
-    tokens: list[str] = []
-    if user.team_wide and user.team_id is not None:
-        tokens.append(search_rows.scope_tokens(team_id=user.team_id))
-    tokens += [search_rows.scope_tokens(case_id=c["id"]) for c in visible
-               if not (user.team_wide and c["team_id"] == user.team_id)]
-    return " OR ".join(tokens)
-
-
 def _iso(day: date | None, plus_days: int = 0) -> str | None:
     return (day + timedelta(days=plus_days)).isoformat() if day else None
 
 
 def _run(db: Database, filters: search_rows.Filters, request: SearchRequest,
          results: SearchResults, with_facets: bool) -> None:
-    order = request.order if filters.match else (
+    order = request.order if filters.words else (
         "newest" if request.order == "relevance" else request.order)
-    rows = search_rows.page_of_hits(db, filters, order, PAGE_SIZE,
-                                    (request.page - 1) * PAGE_SIZE)
-    if with_facets:
-        (results.total, results.entries_total, counted,
-         results.facets_counted) = search_rows.counts(db, filters, FACET_LIMIT)
+    found = search_rows.find(db, filters, order, PAGE_SIZE, (request.page - 1) * PAGE_SIZE,
+                             CONSIDERED, facets=with_facets)
+    rows = found.rows
+    results.total, results.entries_total = found.total, found.entries
+    results.considered = found.considered
+    if filters.words:
+        passages = search_rows.snippets(db, filters, rows)
     else:
-        (results.total, results.entries_total), counted = search_rows.count(db, filters), {}
-    revision_ids = [r["revision_id"] for r in rows]
-    if filters.match:
-        passages = search_rows.snippets(db, filters.match, revision_ids)
-    else:
-        passages = search_rows.openings(db, revision_ids)
+        passages = search_rows.openings(db, [r["revision_id"] for r in rows])
     positions = search_rows.narrative_positions(db, [r["entry_id"] for r in rows])
-    facet_rows = _top_facet_values(counted)
+    facet_rows = _top_facet_values(found.facets)
     names = search_rows.labels(
         db, [r["value"] for r in facet_rows if r["facet"] == "case"],
         [r["value"] for r in facet_rows if r["facet"] == "person"]
@@ -275,7 +265,7 @@ def _run(db: Database, filters: search_rows.Filters, request: SearchRequest,
     results.hits = [_hit(row, passages.get(row["revision_id"], ""), positions, names, results)
                     for row in rows]
     results.facets = _facets(facet_rows, names, request, results.visible_cases)
-    if not results.total and request.revisions == "latest" and filters.match:
+    if not results.total and request.revisions == "latest" and filters.words:
         results.hints.append("No entries matched. Earlier versions of amended entries are not "
                              "searched unless you choose \u201cAll versions\u201d.")
 
@@ -448,5 +438,5 @@ def reindex(db: Database) -> tuple[int, int]:
     from service.storage.db import transaction
 
     with transaction(db):
-        indexed = search_rows.rebuild(db)
-    return indexed, search_rows.revision_count(db)
+        indexed = search_index.rebuild(db)
+    return indexed, search_index.revision_count(db)

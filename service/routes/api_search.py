@@ -47,8 +47,10 @@ def search_entries(
         "pages": results.pages,
         "results": [dict(hit, snippet_text="".join(p["text"] for p in hit["snippet"]))
                     for hit in results.hits],
-        # null: the facet counts cover every result; else how many (the newest) they cover.
-        "facets_counted": results.facets_counted,
+        # null: every result was ranked and counted; else how many (the newest) were: the
+        # facet counts cover them, and relevance picks the best of them.
+        "considered": results.considered,
+        "facets_counted": results.considered,  # the same figure, under its first name
         "facets": {name: [{k: v for k, v in value.items() if k != "params"} for value in values]
                    for name, values in results.facets.items()},
     }

@@ -184,9 +184,9 @@ def m004_access_log(db: Database) -> None:
 
 def migrate(db: Database) -> None:
     """Apply every migration set, core first. Each storage module owns its own set."""
-    from service.storage import chronology, dashboard, facts, search, transcriptions
+    from service.storage import chronology, dashboard, facts, search_index, transcriptions
 
-    for migration_set in (migrations, facts.migrations, search.migrations,
+    for migration_set in (migrations, facts.migrations, search_index.migrations,
                           chronology.migrations, transcriptions.migrations,
                           dashboard.migrations):
         migration_set.apply(db)

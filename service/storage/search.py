@@ -1,229 +1,52 @@
-"""The full-text index over final entry revisions, and every search query (one home).
+"""Every search query (one home). The index itself (team shards, triggers, rebuild) is in
+storage/search_index.py.
 
-`entry_search` is an FTS5 table with external content: it stores only the index, and reads
-text (for snippets) from the `entry_search_content` view over entry_revisions. Every final
-revision is indexed (rowid = entry_revisions.id); searches take the latest revision of each
-entry unless asked for all. Triggers keep the index current for every writer: a new revision
-(finalise or amend) is indexed as it is inserted, and a case that moves team is re-indexed.
+A search with words reads the shards of the teams whose cases the user may see, ANDing the
+words with scope tokens (see search_index). The scope is a pre-filter; the authoritative
+access rule is `case_id IN (visible cases)` on the compact rows, checked on every row a
+search returns or counts (in SQL, or on the returned rows before they are used).
 
-Besides the text, each row carries a `scope` column with two tokens, "c<case id>" and
-"t<team id>". A search ANDs the user's words with the scopes the user may see, so FTS5 only
-ever ranks rows the user may read. The scope is a pre-filter for speed; the authoritative
-access filter is the plain SQL `case_id IN (visible cases)` that every query also applies.
+One pass finds the candidates: the newest matching revisions, at most `cap` + 1 of them,
+with every filter applied. When no more than `cap` match they are all of it: the count, the
+facets, and the page in any order come from them. When more match, the total is counted
+exactly, but relevance and the facets are worked out over the newest `cap` (the page says
+so): ranking and grouping every one of tens of thousands of matches was what made a search
+slow.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
-from service.storage.db import one_row
+from service.storage.search_index import OLD_VERSION, shard_table
 
-migrations = Migrations("casenotes-search")
-
-TOKENIZER = "porter unicode61 remove_diacritics 2"
 # Match markers for snippets: private-use characters, split out and escaped by the page.
 MARK_START, MARK_END = "\ue000", "\ue001"
 SNIPPET_TOKENS = 40
-_SCOPE_SQL = "'c' || {case} || ' t' || coalesce({team}, 0)"
 
 
-@migrations()
-def m001_entry_search(db: Database) -> None:
-    scope = _SCOPE_SQL.format(case="entries.case_id", team="cases.team_id")
-    old_scope = _SCOPE_SQL.format(case="OLD.id", team="OLD.team_id")
-    db.executescript(
-        f"""
-        CREATE VIEW entry_search_content AS
-            SELECT entry_revisions.id AS id, entry_revisions.text AS text, {scope} AS scope,
-                   entries.case_id AS case_id
-            FROM entry_revisions JOIN entries ON entries.id = entry_revisions.entry_id
-            JOIN cases ON cases.id = entries.case_id;
-        CREATE VIRTUAL TABLE entry_search USING fts5(
-            text, scope, content='entry_search_content', content_rowid='id',
-            tokenize='{TOKENIZER}'
-        );
-        -- The scope column must not weigh in the ranking.
-        INSERT INTO entry_search (entry_search, rank) VALUES ('rank', 'bm25(1.0, 0.0)');
-        CREATE TRIGGER entry_revisions_search AFTER INSERT ON entry_revisions
-        BEGIN
-            INSERT INTO entry_search (rowid, text, scope)
-                SELECT id, text, scope FROM entry_search_content WHERE id = NEW.id;
-        END;
-        CREATE TRIGGER cases_team_search AFTER UPDATE OF team_id ON cases
-        WHEN OLD.team_id IS NOT NEW.team_id
-        BEGIN
-            INSERT INTO entry_search (entry_search, rowid, text, scope)
-                SELECT 'delete', id, text, {old_scope} FROM entry_search_content
-                WHERE case_id = OLD.id;
-            INSERT INTO entry_search (rowid, text, scope)
-                SELECT id, text, scope FROM entry_search_content WHERE case_id = NEW.id;
-        END;
-        INSERT INTO entry_search (entry_search) VALUES ('rebuild');
-        """
-    )
+@dataclass(frozen=True)
+class Shard:
+    """One team's index and the FTS5 expression to run on it (scope tokens included)."""
 
+    table: str
+    match: str
 
-# m002: a compact row per indexed revision (filters and facets read it instead of the
-# text-heavy entry_revisions), scope tokens for kind and author, and a covering index on facts.
-# Scope tokens are letters and digits only: unicode61 splits on underscores.
-_SCOPE_M2 = ("'c' || {case} || ' t' || coalesce({team}, 0) || ' k' || replace({kind}, '_', '')"
-             " || ' a' || {author}")
-
-
-@migrations()
-def m002_search_rows(db: Database) -> None:
-    scope = _SCOPE_M2.format(case="entries.case_id", team="cases.team_id",
-                             kind="entry_revisions.kind", author="entries.author_id")
-    new_scope = _SCOPE_M2.format(case="e.case_id", team="c.team_id", kind="NEW.kind",
-                                 author="e.author_id")
-    moved_old = _SCOPE_M2.format(case="OLD.id", team="OLD.team_id", kind="r.kind",
-                                 author="r.author_id")
-    db.executescript(
-        f"""
-        DROP TRIGGER entry_revisions_search;
-        DROP TRIGGER cases_team_search;
-        DROP VIEW entry_search_content;
-        CREATE VIEW entry_search_content AS
-            SELECT entry_revisions.id AS id, entry_revisions.text AS text, {scope} AS scope,
-                   entries.case_id AS case_id, entries.author_id AS author_id,
-                   entry_revisions.kind AS kind
-            FROM entry_revisions JOIN entries ON entries.id = entry_revisions.entry_id
-            JOIN cases ON cases.id = entries.case_id;
-        CREATE TABLE entry_search_rows (
-            id INTEGER PRIMARY KEY,  -- entry_revisions.id
-            entry_id INTEGER NOT NULL,
-            case_id INTEGER NOT NULL,
-            number INTEGER NOT NULL,
-            latest INTEGER NOT NULL,
-            kind TEXT NOT NULL,
-            occurred_at TEXT NOT NULL,
-            author_id INTEGER NOT NULL,
-            recorded_at TEXT NOT NULL
-        );
-        CREATE INDEX entry_search_rows_entry ON entry_search_rows (entry_id);
-        CREATE INDEX entry_search_rows_case ON entry_search_rows (case_id, latest, occurred_at);
-        INSERT INTO entry_search_rows
-            SELECT r.id, r.entry_id, e.case_id, r.number, r.number = e.revision_count, r.kind,
-                   r.occurred_at, e.author_id, coalesce(e.finalised_at, r.created_at)
-            FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id;
-        CREATE INDEX IF NOT EXISTS facts_search
-            ON facts (entry_id, revision, kind, label, person_id, assertion, alone);
-        CREATE TRIGGER entry_revisions_search AFTER INSERT ON entry_revisions
-        BEGIN
-            UPDATE entry_search_rows SET latest = 0
-                WHERE entry_id = NEW.entry_id AND latest = 1 AND number < NEW.number;
-            INSERT INTO entry_search_rows
-                SELECT NEW.id, NEW.entry_id, e.case_id, NEW.number, 1, NEW.kind, NEW.occurred_at,
-                       e.author_id, coalesce(e.finalised_at, NEW.created_at)
-                FROM entries AS e WHERE e.id = NEW.entry_id;
-            INSERT INTO entry_search (rowid, text, scope)
-                SELECT NEW.id, NEW.text, {new_scope}
-                FROM entries AS e JOIN cases AS c ON c.id = e.case_id WHERE e.id = NEW.entry_id;
-        END;
-        CREATE TRIGGER cases_team_search AFTER UPDATE OF team_id ON cases
-        WHEN OLD.team_id IS NOT NEW.team_id
-        BEGIN
-            INSERT INTO entry_search (entry_search, rowid, text, scope)
-                SELECT 'delete', r.id, r.text, {moved_old} FROM entry_search_content AS r
-                WHERE r.case_id = OLD.id;
-            INSERT INTO entry_search (rowid, text, scope)
-                SELECT id, text, scope FROM entry_search_content WHERE case_id = NEW.id;
-        END;
-        INSERT INTO entry_search (entry_search) VALUES ('rebuild');
-        """
-    )
-
-
-# m003: prefix indexes, so a prefix* query reads one prefix doclist instead of merging the
-# doclists of every word that starts with it across the whole authority (a whole-team feed*
-# went from ~500 ms to ~75 ms at 1M entries), for about twice the index size (381 to 820
-# bytes per entry). FTS5 uses a prefix index only for a prefix of exactly its length: a
-# longer one (school*) still merges the doclists of its words, ~230 ms over a whole team.
-PREFIXES = "3 4 5"
-
-
-@migrations()
-def m003_prefix_index(db: Database) -> None:
-    # External content: dropping the index loses no text; the triggers name the table and
-    # keep working once it is back.
-    db.executescript(
-        f"""
-        DROP TABLE entry_search;
-        CREATE VIRTUAL TABLE entry_search USING fts5(
-            text, scope, content='entry_search_content', content_rowid='id',
-            tokenize='{TOKENIZER}', prefix='{PREFIXES}'
-        );
-        INSERT INTO entry_search (entry_search, rank) VALUES ('rank', 'bm25(1.0, 0.0)');
-        INSERT INTO entry_search (entry_search) VALUES ('rebuild');
-        INSERT INTO entry_search (entry_search) VALUES ('optimize');
-        """
-    )
-
-
-# --- the index ---------------------------------------------------------------------------
-
-def rebuild(db: Database, *, optimize: bool = True) -> int:
-    """Rebuild the index (and its compact rows) from the entry revisions; returns how many
-    revisions were indexed."""
-    db.execute("DELETE FROM entry_search_rows")
-    db.execute(
-        "INSERT INTO entry_search_rows SELECT r.id, r.entry_id, e.case_id, r.number,"
-        " r.number = e.revision_count, r.kind, r.occurred_at, e.author_id,"
-        " coalesce(e.finalised_at, r.created_at)"
-        " FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id")
-    db.execute("INSERT INTO entry_search (entry_search) VALUES ('rebuild')")
-    if optimize:
-        db.execute("INSERT INTO entry_search (entry_search) VALUES ('optimize')")
-    return indexed_count(db)
-
-
-def indexed_count(db: Database) -> int:
-    row = one_row(db, "SELECT count(*) AS n FROM entry_search_docsize")
-    return int(row["n"]) if row else 0
-
-
-def revision_count(db: Database) -> int:
-    row = one_row(db, "SELECT count(*) AS n FROM entry_revisions")
-    return int(row["n"]) if row else 0
-
-
-def index_agrees(db: Database) -> bool:
-    """FTS5's own check that the index holds exactly the tokens of the stored text (and its
-    scope), and that the compact rows match the revisions and which one is latest."""
-    try:
-        db.execute("INSERT INTO entry_search (entry_search, rank) VALUES ('integrity-check', 1)")
-    except sqlite3.DatabaseError:
-        return False
-    wrong = one_row(
-        db,
-        "SELECT (SELECT count(*) FROM entry_revisions AS r LEFT JOIN entry_search_rows AS m"
-        "  ON m.id = r.id JOIN entries AS e ON e.id = r.entry_id"
-        "  WHERE m.id IS NULL OR m.entry_id != r.entry_id OR m.case_id != e.case_id"
-        "   OR m.number != r.number OR m.latest != (r.number = e.revision_count)"
-        "   OR m.kind != r.kind OR m.occurred_at != r.occurred_at OR m.author_id != e.author_id)"
-        " + (SELECT count(*) FROM entry_search_rows WHERE id NOT IN"
-        "  (SELECT id FROM entry_revisions)) AS n")
-    return bool(wrong) and wrong["n"] == 0
-
-
-# --- searching -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Filters:
     """What to search, already checked by the domain. Dates are ISO strings; `*_before` are
-    exclusive upper bounds. `match` already carries the scope tokens for the visible cases,
-    case, kind and author; the same conditions are applied again here in plain SQL."""
+    exclusive upper bounds. Each shard's `match` already carries the scope tokens for the
+    visible cases, case, kind and author; the same conditions are applied again in SQL."""
 
     visible_case_ids: tuple[int, ...]
-    match: str | None = None  # full FTS5 expression, scope included; None: filters only
+    shards: tuple[Shard, ...] = ()  # empty: no words, filters only
     case_id: int | None = None
     person_id: int | None = None
     seen: str = ""  # "", "seen" or "alone": a confirmed child-seen fact
@@ -239,35 +62,101 @@ class Filters:
     all_revisions: bool = False
 
     @property
+    def words(self) -> bool:
+        return bool(self.shards)
+
+    @property
     def only_scope_filters(self) -> bool:
-        """True when every filter is also in the FTS5 expression (ranking can stop early)."""
+        """True when every filter is also in the FTS5 expressions (FTS5 alone can count)."""
         return not (self.person_id or self.seen or self.tag or self.risk or self.assertion
                     or self.occurred_from or self.occurred_before or self.recorded_from
-                    or self.recorded_before)
+                    or self.recorded_before or self.all_revisions)
 
 
-def scope_tokens(*, case_id: int | None = None, team_id: int | None = None,
-                 kind: str | None = None, author_id: int | None = None) -> str:
-    """A scope token as the index spells it (see _SCOPE_M2)."""
-    if case_id is not None:
-        return f"c{case_id}"
-    if team_id is not None:
-        return f"t{team_id}"
-    if kind is not None:
-        return "k" + kind.replace("_", "")
-    return f"a{author_id}"
+def shards_for(visible: Iterable[tuple[int, int | None]], whole_teams: set[int],
+               expression: str, *, case_id: int | None = None, kind: str | None = None,
+               author_id: int | None = None, all_revisions: bool = False) -> tuple[Shard, ...]:
+    """The shards to search and each one's FTS5 expression. `visible` is (case id, team id)
+    for every case the user may see; a team in `whole_teams` is searched whole (the user sees
+    all its cases), any other team through its visible cases' tokens."""
+    by_team: dict[int, list[int]] = defaultdict(list)
+    for case, team in visible:
+        if case_id is None or case == case_id:
+            by_team[int(team or 0)].append(case)
+    extra = [f"scope : (k{kind.replace('_', '')})"] if kind else []
+    extra += [f"scope : (a{author_id})"] if author_id is not None else []
+    shards = []
+    for team, cases in sorted(by_team.items()):
+        scope = [] if team in whole_teams and case_id is None else [
+            "scope : (" + " OR ".join(f"c{case}" for case in cases) + ")"]
+        match = " AND ".join([*scope, *extra, f"({expression})"])
+        if not all_revisions:
+            match = f"({match}) NOT scope : {OLD_VERSION}"
+        shards.append(Shard(shard_table(team), match))
+    return tuple(shards)
 
 
+class Candidate(NamedTuple):
+    revision_id: int
+    entry_id: int
+    case_id: int
+    kind: str
+    author_id: int
+    occurred_at: str
+    number: int
+    latest: int
+    recorded_at: str
+    shard: int  # index into Filters.shards (0 without words)
+
+
+@dataclass
+class Found:
+    """What a search found: the page, the totals, and the facet counts."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    entries: int
+    facets: dict[str, dict[tuple[Any, Any], int]]
+    # None when everything matching was ranked and counted; else how many (the newest) were.
+    considered: int | None
+
+
+_CANDIDATE_COLUMNS = ("m.id, m.entry_id, m.case_id, m.kind, m.author_id, m.occurred_at,"
+                      " m.number, m.latest, m.recorded_at")
 # The revision whose facts are current: the latest one of the entry.
 _CURRENT = ("(CASE WHEN m.latest THEN m.number"
             " ELSE (SELECT revision_count FROM entries WHERE id = m.entry_id) END)")
+FACET_NAMES = ("case", "kind", "author", "year", "person", "tag", "risk")
+
+
+def find(db: Database, filters: Filters, order: str, limit: int, offset: int, cap: int,
+         *, facets: bool = True) -> Found:
+    """One page of matching revisions (best first for `relevance`, else by when they
+    happened), how many match, and (with `facets`) the facet counts."""
+    found, index_trusted = candidates(db, filters, cap)
+    exact = len(found) <= cap
+    found = found[:cap]
+    if exact:
+        total, entries = len(found), len({c.entry_id for c in found})
+    else:
+        total, entries = count(db, filters, trust_index=index_trusted)
+    if order == "relevance" and filters.words:
+        page = _ranked(db, filters, found, limit, offset)
+    elif exact:
+        page = sorted(found, key=lambda c: (c.occurred_at, c.revision_id),
+                      reverse=order != "oldest")[offset:offset + limit]
+    else:
+        page = _by_date(db, filters, order, limit, offset)
+    counted = facet_counts(db, found) if facets else {name: {} for name in FACET_NAMES}
+    considered = None if exact else cap
+    return Found(_with_details(db, page), total, entries, counted, considered)
 
 
 def _where(filters: Filters, check_access: bool = True) -> tuple[str, list[Any]]:
     """Conditions on the compact rows `m`, every filter in plain SQL. Without `check_access`
     the caller must check the case of every row it returns or counts (see _visible)."""
     sql, params = "1", []
-    if check_access or not filters.match:
+    if check_access or not filters.words:
         # The authoritative access rule: only cases the user may see.
         sql = "m.case_id IN (SELECT value FROM json_each(?))"
         params.append(json.dumps(list(filters.visible_case_ids)))
@@ -288,23 +177,6 @@ def _where(filters: Filters, check_access: bool = True) -> tuple[str, list[Any]]
                 f" AND f.revision = {_CURRENT} AND {clause})")
         params.extend(values)
     return sql, params
-
-
-def _hits(filters: Filters, columns: str, *, check_access: bool = True, join: str = ""
-          ) -> tuple[str, list[Any]]:
-    """SELECT {columns} FROM the matching revisions (`m`) {join}, with every filter applied."""
-    where, params = _where(filters, check_access)
-    if filters.match:
-        return (f"SELECT {columns} FROM entry_search JOIN entry_search_rows AS m"
-                f" ON m.id = entry_search.rowid {join} WHERE entry_search MATCH ? AND {where}",
-                [filters.match, *params])
-    return f"SELECT {columns} FROM entry_search_rows AS m {join} WHERE {where}", params
-
-
-def _visible(filters: Filters, case_ids: Iterable[int]) -> bool:
-    """The check that stands in for the SQL access rule when the scope tokens did the work:
-    a stale token (it should never be) makes the caller re-run with the rule in SQL."""
-    return set(case_ids) <= set(filters.visible_case_ids)
 
 
 def _fact_filters(filters: Filters) -> list[tuple[str, list[Any]]]:
@@ -334,164 +206,174 @@ def _fact_filters(filters: Filters) -> list[tuple[str, list[Any]]]:
     return found
 
 
-_HIT_COLUMNS = ("m.id AS revision_id, m.entry_id, m.number, m.kind, m.occurred_at, m.case_id,"
-                " m.author_id, m.recorded_at")
-_SCORE = "bm25(entry_search, 1.0, 0.0)"  # the scope column must not weigh in
+def _select(filters: Filters, shard: Shard | None, columns: str, check_access: bool
+            ) -> tuple[str, list[Any]]:
+    """SELECT {columns} FROM the matching revisions (`m`) of one shard (or, without words,
+    of the compact rows), with every filter applied."""
+    where, params = _where(filters, check_access)
+    if shard is None:
+        return f"SELECT {columns} FROM entry_search_rows AS m WHERE {where}", params
+    return (f"SELECT {columns} FROM {shard.table} JOIN entry_search_rows AS m"
+            f" ON m.id = {shard.table}.rowid WHERE {shard.table} MATCH ? AND {where}",
+            [shard.match, *params])
 
 
-def page_of_hits(db: Database, filters: Filters, order: str, limit: int, offset: int
-                 ) -> list[dict[str, Any]]:
-    """One page of matching revisions, best first (`relevance`) or by when they happened."""
-    if order == "relevance" and filters.match:
-        if filters.only_scope_filters:
-            found = _ranked_early(db, filters, limit, offset)
-            if found is not None:
-                return _with_details(db, found)
-        order_by = _SCORE
-    elif order == "oldest":
-        order_by = "m.occurred_at ASC, m.id ASC"
-    else:
-        order_by = "m.occurred_at DESC, m.id DESC"
+def _visible(filters: Filters, case_ids: Iterable[int]) -> bool:
+    """The check that stands in for the SQL access rule when the scope tokens did the work:
+    a stale token (it should never be) makes the caller re-run with the rule in SQL."""
+    return set(case_ids) <= set(filters.visible_case_ids)
+
+
+def candidates(db: Database, filters: Filters, cap: int) -> tuple[list[Candidate], bool]:
+    """The newest (highest revision id: most recently recorded) matching revisions, at most
+    cap + 1, in that order (FTS5 reads its lists in rowid order, so it stops there), and
+    whether the scope tokens held: False when a row of a case the user may not see came back
+    (then the rows are fetched again with the access rule in SQL)."""
     for check_access in (False, True):
-        sql, params = _hits(filters, _HIT_COLUMNS, check_access=check_access)
-        rows = list(db.query(f"{sql} ORDER BY {order_by} LIMIT ? OFFSET ?",
-                             [*params, limit, offset]))
-        if check_access or _visible(filters, (r["case_id"] for r in rows)):
-            break
-    return _with_details(db, rows)
+        found: list[Candidate] = []
+        if not filters.words:
+            # "+" keeps the planner on the filters' indexes, not walking every row by id.
+            sql, params = _select(filters, None, _CANDIDATE_COLUMNS, check_access)
+            found = [Candidate(*row, 0) for row in db.conn.execute(
+                f"{sql} ORDER BY +m.id DESC LIMIT ?", [*params, cap + 1])]
+        for index, shard in enumerate(filters.shards):
+            sql, params = _select(filters, shard, _CANDIDATE_COLUMNS, check_access)
+            found += [Candidate(*row, index) for row in db.conn.execute(
+                f"{sql} ORDER BY {shard.table}.rowid DESC LIMIT ?", [*params, cap + 1])]
+        if len(filters.shards) > 1:
+            found.sort(key=lambda c: c.revision_id, reverse=True)
+            found = found[:cap + 1]
+        if check_access or _visible(filters, (c.case_id for c in found)):
+            return found, not check_access
+    return [], False  # not reached: the second pass checks access in SQL
 
 
-def _ranked_early(db: Database, filters: Filters, limit: int, offset: int
-                  ) -> list[dict[str, Any]] | None:
-    """The page by relevance when the FTS5 expression alone decides what matches: FTS5 ranks
-    with a LIMIT (much faster than ranking inside a join), then the rows are checked in SQL.
-    None when too many were turned away to be sure of the page (then rank in the join)."""
+def count(db: Database, filters: Filters, *, trust_index: bool = True) -> tuple[int, int]:
+    """How many results and entries match (results are entries, or versions when all
+    versions are searched). Without `trust_index` (a stale scope token was seen) every row
+    counted is checked against the access rule in SQL."""
+    if filters.words and filters.only_scope_filters and trust_index:
+        # A shard holds exactly its team's cases, and the expression names the visible
+        # ones (or the whole team for those who see all of it), so FTS5 can count alone.
+        total = sum(int(db.conn.execute(f"SELECT count(*) FROM {s.table} WHERE {s.table}"
+                                        " MATCH ?", [s.match]).fetchone()[0])
+                    for s in filters.shards)
+        return total, total
+    results = entries = 0
+    for shard in filters.shards or (None,):
+        columns = "count(*), count(DISTINCT m.entry_id)" if filters.all_revisions else "count(*)"
+        sql, params = _select(filters, shard, columns, check_access=True)
+        row = db.conn.execute(sql, params).fetchone()
+        results += int(row[0])
+        entries += int(row[1]) if filters.all_revisions else int(row[0])
+    return results, entries
+
+
+def _ranked(db: Database, filters: Filters, found: list[Candidate], limit: int, offset: int
+            ) -> list[Candidate]:
+    """The page of `found`, best first. FTS5 ranks (bm25) each shard's rows in the range of
+    revision ids the candidates span; rows in that range that are not candidates (other
+    filters, earlier versions) are passed over."""
     wanted = offset + limit
-    fetch = wanted + wanted // 4 + 20  # room for earlier versions of amended entries
-    ranked = [(row["rowid"], row["score"]) for row in db.query(
-        f"SELECT rowid, {_SCORE} AS score FROM entry_search WHERE entry_search MATCH ?"
-        " ORDER BY score LIMIT ?", [filters.match, fetch])]
-    where, params = _where(filters)
-    kept = {row["revision_id"]: row for row in db.query(
-        f"SELECT {_HIT_COLUMNS} FROM entry_search_rows AS m"
-        f" WHERE m.id IN (SELECT value FROM json_each(?)) AND {where}",
-        [json.dumps([rowid for rowid, _ in ranked]), *params])}
-    rows = [kept[rowid] for rowid, _ in ranked if rowid in kept]
-    if len(rows) < wanted and len(ranked) == fetch:
-        return None
-    return rows[offset:offset + limit]
+    scored: list[tuple[float, Candidate]] = []
+    for index, shard in enumerate(filters.shards):
+        mine = {c.revision_id: c for c in found if c.shard == index}
+        if not mine:
+            continue
+        kept, last = 0, None
+        for rowid, score in db.conn.execute(
+                f"SELECT rowid, bm25({shard.table}, 1.0, 0.0) AS score FROM {shard.table}"
+                f" WHERE {shard.table} MATCH ? AND rowid BETWEEN ? AND ? ORDER BY score",
+                [shard.match, min(mine), max(mine)]):
+            if kept >= wanted and score != last:
+                break  # past the page, and past any tie with its last row
+            if rowid in mine:
+                scored.append((score, mine[rowid]))
+                kept, last = kept + 1, score
+    scored.sort(key=lambda pair: (pair[0], -pair[1].revision_id))
+    return [candidate for _, candidate in scored[offset:wanted]]
 
 
-def _with_details(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add what a result shows but no filter needs: revision count and when revised."""
-    if not rows:
-        return rows
-    details = {row["id"]: row for row in db.query(
-        "SELECT r.id, r.created_at AS revised_at, e.revision_count"
-        " FROM json_each(?) AS j JOIN entry_revisions AS r ON r.id = j.value"
-        " JOIN entries AS e ON e.id = r.entry_id",
-        [json.dumps([row["revision_id"] for row in rows])])}
-    return [dict(row, revised_at=details[row["revision_id"]]["revised_at"],
-                 revision_count=details[row["revision_id"]]["revision_count"],
-                 finalised_at=row["recorded_at"]) for row in rows]
+def _by_date(db: Database, filters: Filters, order: str, limit: int, offset: int
+             ) -> list[Candidate]:
+    """A page by when entries happened, when there are more matches than candidates."""
+    direction = "ASC" if order == "oldest" else "DESC"
+    found: list[Candidate] = []
+    for index, shard in enumerate(filters.shards or (None,)):
+        sql, params = _select(filters, shard, _CANDIDATE_COLUMNS, check_access=True)
+        found += [Candidate(*row, index) for row in db.conn.execute(
+            f"{sql} ORDER BY m.occurred_at {direction}, m.id {direction} LIMIT ?",
+            [*params, offset + limit])]
+    found.sort(key=lambda c: (c.occurred_at, c.revision_id), reverse=order != "oldest")
+    return found[offset:offset + limit]
 
 
-def counts(db: Database, filters: Filters, limit: int | None = None
-           ) -> tuple[int, int, dict[str, dict[tuple[Any, Any], int]], int | None]:
-    """How many match, and the facet counts.
-
-    Returns (results, entries, {facet: {(value, detail): count}}, counted). Counts are of
-    results: entries, or versions when all versions are searched. People, themes and risks
-    come only from confirmed facts of each entry's latest revision, and count entries.
-    `counted` is None when the facets count every result. When more than `limit` match, it
-    is `limit`: the facets then count only the newest `limit` results (highest revision ids,
-    the most recently recorded), while the two totals stay exact.
-
-    The hits (at most limit + 1 of them, newest first: FTS5 reads its index in that order
-    and stops there) are fetched once; each facet query then groups them by id in SQL.
-    """
-    # FTS5 gives its rows in rowid order; without words, "+" keeps the planner on the
-    # filters' indexes rather than walking every row backwards by id.
-    order = "entry_search.rowid DESC" if filters.match else "+m.id DESC"
-    for check_access in (False, True):
-        sql, params = _hits(filters, "m.id, m.case_id, m.entry_id", check_access=check_access)
-        sql += f" ORDER BY {order}"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit + 1)
-        found = db.conn.execute(sql, params).fetchall()
-        if check_access or _visible(filters, (row[1] for row in found)):
-            break
-    counted = None
-    if limit is not None and len(found) > limit:
-        counted, found = limit, found[:limit]
-        total, entries = count(db, filters)
-    else:
-        total, entries = len(found), len({row[2] for row in found})
-    facets: dict[str, dict[tuple[Any, Any], int]] = {
-        name: {} for name in ("case", "kind", "author", "year", "person", "tag", "risk")}
+def facet_counts(db: Database, found: list[Candidate]) -> dict[str, dict[tuple[Any, Any], int]]:
+    """Facet counts over `found`: case, kind, author and year from the rows themselves;
+    people, themes and risks from the confirmed facts of each entry's latest revision
+    (counting entries)."""
+    facets: dict[str, dict[tuple[Any, Any], int]] = {name: {} for name in FACET_NAMES}
     if not found:
-        return total, entries, facets, counted
-    hits = ("FROM json_each(?) AS j JOIN entry_search_rows AS m ON m.id = j.value",
-            [json.dumps([row[0] for row in found])])
+        return facets
+    for name, value in (("case", lambda c: c.case_id), ("kind", lambda c: c.kind),
+                        ("author", lambda c: c.author_id),
+                        ("year", lambda c: c.occurred_at[:4])):
+        tally: dict[tuple[Any, Any], int] = defaultdict(int)
+        for candidate in found:
+            tally[value(candidate), None] += 1
+        facets[name] = dict(tally)
     # Plain tuples: there can be thousands of groups, and dict rows cost more than SQL.
-    groups = db.conn.execute(
-        "SELECT m.case_id, m.kind, m.author_id, substr(m.occurred_at, 1, 4) AS year,"
-        f" count(*) AS n {hits[0]} GROUP BY 1, 2, 3, 4", hits[1]).fetchall()
-    for column, name in enumerate(("case", "kind", "author", "year")):
-        tally: dict[Any, int] = defaultdict(int)
-        for group in groups:
-            tally[group[column]] += group[4]
-        facets[name] = {(value, None): n for value, n in tally.items()}
     for facet, value, detail, n in db.conn.execute(
             "SELECT CASE f.kind WHEN 'child_seen' THEN 'person' ELSE f.kind END AS facet,"
             " CASE WHEN f.kind IN ('person', 'child_seen') THEN f.person_id ELSE f.label END"
             " AS value, CASE f.kind WHEN 'risk' THEN f.assertion END AS detail,"
-            f" count(DISTINCT m.entry_id) AS n {hits[0]}"
+            " count(DISTINCT m.entry_id) AS n"
+            " FROM json_each(?) AS j JOIN entry_search_rows AS m ON m.id = j.value"
             f" JOIN facts AS f ON f.entry_id = m.entry_id AND f.revision = {_CURRENT}"
             " WHERE f.kind IN ('person', 'child_seen', 'tag', 'risk')"
             " AND (f.person_id IS NOT NULL OR f.kind IN ('tag', 'risk'))"
-            " GROUP BY 1, 2, 3", hits[1]):
+            " GROUP BY 1, 2, 3", [json.dumps([c.revision_id for c in found])]):
         facets[facet][value, detail] = n
-    return total, entries, facets, counted
+    return facets
 
 
-def count(db: Database, filters: Filters) -> tuple[int, int]:
-    """How many results and entries match, without facets."""
-    if not filters.all_revisions:
-        # One result per entry; with the access rule in SQL one plain count does (cheaper
-        # than grouping by case to check the cases afterwards).
-        sql, params = _hits(filters, "count(*)")
-        total = int(db.conn.execute(sql, params).fetchone()[0])
-        return total, total
-    for check_access in (False, True):
-        sql, params = _hits(filters, "m.case_id, count(*), count(DISTINCT m.entry_id)",
-                            check_access=check_access)
-        groups = db.conn.execute(f"{sql} GROUP BY 1", params).fetchall()
-        if check_access or _visible(filters, (g[0] for g in groups)):
-            break
-    return sum(g[1] for g in groups), sum(g[2] for g in groups)
+def _with_details(db: Database, page: list[Candidate]) -> list[dict[str, Any]]:
+    """The page as dicts, with what a result shows but no filter needs: revision count and
+    when revised."""
+    if not page:
+        return []
+    details = {row[0]: row[1:] for row in db.conn.execute(
+        "SELECT r.id, r.created_at, e.revision_count"
+        " FROM json_each(?) AS j JOIN entry_revisions AS r ON r.id = j.value"
+        " JOIN entries AS e ON e.id = r.entry_id",
+        [json.dumps([c.revision_id for c in page])])}
+    return [{**c._asdict(), "finalised_at": c.recorded_at,
+             "revised_at": details[c.revision_id][0],
+             "revision_count": details[c.revision_id][1]} for c in page]
 
 
-def snippets(db: Database, match: str, revision_ids: list[int]) -> dict[int, str]:
-    """The best passage of each revision, with the matching words between MARK_START/END."""
-    if not revision_ids:
-        return {}
-    marks = ",".join("?" * len(revision_ids))
-    # `rowid IN (...)` runs the MATCH once per rowid: cheap for words (FTS5 seeks in each
-    # word's list), but a prefix* longer than the prefix indexes merges the lists of all the
-    # words it starts anew each time (20 times 35 ms for school*). With a prefix, one pass
-    # over the rowid range is cheaper ("+" keeps the IN out of FTS5's hands, and snippets
-    # are made only for the rows kept).
-    wanted = "+rowid" if '" *' in match else "rowid"
-    bounds = " AND rowid BETWEEN ? AND ?" if wanted != "rowid" else ""
-    rows = db.query(
-        f"SELECT rowid, snippet(entry_search, 0, ?, ?, '…', {SNIPPET_TOKENS}) AS snippet"
-        f" FROM entry_search WHERE entry_search MATCH ?{bounds} AND {wanted} IN ({marks})",
-        [MARK_START, MARK_END, match,
-         *([min(revision_ids), max(revision_ids)] if bounds else []), *revision_ids],
-    )
-    return {row["rowid"]: row["snippet"] for row in rows}
+def snippets(db: Database, filters: Filters, rows: list[dict[str, Any]]) -> dict[int, str]:
+    """The best passage of each result, with the matching words between MARK_START/END."""
+    passages: dict[int, str] = {}
+    for index, shard in enumerate(filters.shards):
+        ids = [row["revision_id"] for row in rows if row["shard"] == index]
+        if not ids:
+            continue
+        marks = ",".join("?" * len(ids))
+        # `rowid IN (...)` runs the MATCH once per rowid: cheap for words (FTS5 seeks in each
+        # word's list), but a prefix* longer than the prefix indexes merges the lists of all
+        # the words it starts anew each time. With a prefix, one pass over the rowid range is
+        # cheaper ("+" keeps the IN out of FTS5's hands; snippets are made only for the rows
+        # kept).
+        prefix = '" *' in shard.match
+        wanted = "+rowid" if prefix else "rowid"
+        bounds = " AND rowid BETWEEN ? AND ?" if prefix else ""
+        passages.update(db.conn.execute(
+            f"SELECT rowid, snippet({shard.table}, 0, ?, ?, '…', {SNIPPET_TOKENS})"
+            f" FROM {shard.table} WHERE {shard.table} MATCH ?{bounds} AND {wanted} IN ({marks})",
+            [MARK_START, MARK_END, shard.match, *([min(ids), max(ids)] if prefix else []),
+             *ids]).fetchall())
+    return passages
 
 
 def openings(db: Database, revision_ids: list[int], chars: int = 240) -> dict[int, str]:

@@ -151,13 +151,15 @@ def test_capped_facet_counts_are_labelled_on_the_page_and_in_the_api(
     assert "3 results" in html and 'data-testid="facets-counted"' not in html
     api = client.get("/api/v1/search", params={"q": "pangolin"},
                      headers=bearer(demo_db, "reviewer")).json()
-    assert api["facets_counted"] is None
-    monkeypatch.setattr(search, "FACET_LIMIT", 2)
+    assert api["facets_counted"] is None and api["considered"] is None
+    monkeypatch.setattr(search, "CONSIDERED", 2)
     html = client.get("/search", params={"q": "pangolin"}).text
     assert "3 results" in html
     assert 'data-testid="facets-counted">Counts below are from the 2 most recently recorded' \
            ' of the 3 results.' in html
     api = client.get("/api/v1/search", params={"q": "pangolin"},
                      headers=bearer(demo_db, "reviewer")).json()
-    assert api["total"] == 3 and api["facets_counted"] == 2
+    assert 'data-testid="considered">More than 2 entries match, so the most relevant are picked' \
+           ' from the 2 most recently recorded. Narrow the search' in html
+    assert api["total"] == 3 and api["facets_counted"] == api["considered"] == 2
     assert [v["count"] for v in api["facets"]["kind"]] == [2]

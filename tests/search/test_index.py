@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from service import entries, search
 from service.accounts import User
 from service.search_query import spellings
-from service.storage import search as search_rows
+from service.storage import search_index
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = ["apple", "banjo", "cactus", "dingo", "ember", "falcon", "glacier", "harbour", "harbor",
@@ -50,9 +50,9 @@ def _expected(texts: dict[int, list[str]], word: str, latest_only: bool
 
 
 def _check(db: Database, who: User, texts: dict[int, list[str]]) -> None:
-    assert search_rows.index_agrees(db)
+    assert search_index.index_agrees(db)
     stored = sum(len(r) for r in texts.values())
-    assert search_rows.indexed_count(db) == search_rows.revision_count(db) >= stored
+    assert search_index.indexed_count(db) == search_index.revision_count(db) >= stored
     for word in WORDS:
         assert _found(db, who, word) == _expected(texts, word, True), word
         assert _found(db, who, word, "all") == _expected(texts, word, False), word
@@ -91,11 +91,12 @@ def test_index_agrees_with_entries_after_random_changes(
 def test_index_is_rebuilt_when_it_was_wrong(demo_db: Database, write: Callable[..., int],
                                            user: Callable[[str], User]) -> None:
     entry = write("RFS-1042", "Tortoise by the pond.")
-    demo_db.execute("INSERT INTO entry_search (entry_search) VALUES ('delete-all')")
-    assert not search_rows.index_agrees(demo_db)
+    for table in search_index.shard_tables(demo_db):
+        demo_db.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
+    assert not search_index.index_agrees(demo_db)
     assert _found(demo_db, user("reviewer"), "tortoise") == set()
     search.reindex(demo_db)
-    assert search_rows.index_agrees(demo_db)
+    assert search_index.index_agrees(demo_db)
     assert _found(demo_db, user("reviewer"), "tortoise") == {(entry, 1)}
 
 
@@ -108,7 +109,8 @@ def _run(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
 def test_reindex_and_search_commands(tmp_path: Path, demo_template: Path) -> None:
     (tmp_path / "casenotes.db").write_bytes(demo_template.read_bytes())
     db = Database(tmp_path / "casenotes.db")
-    db.execute("INSERT INTO entry_search (entry_search) VALUES ('delete-all')")
+    for table in search_index.shard_tables(db):
+        db.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
     db.close()
     empty = _run(tmp_path, "search", "school", "--user", "reviewer")
     assert empty.returncode == 0 and empty.stdout.startswith("0 results")
@@ -131,8 +133,12 @@ def test_prefix_searches_of_every_length_match_the_words(
         demo_db: Database, write: Callable[..., int], user: Callable[[str], User]) -> None:
     # Prefixes of 3 to 5 letters read the prefix indexes (m003), longer ones merge the words'
     # lists; both must find the same entries, with the matching words highlighted.
-    schema = next(demo_db.query("SELECT sql FROM sqlite_master WHERE name = 'entry_search'"))
-    assert f"prefix='{search_rows.PREFIXES}'" in schema["sql"]
+    shards = search_index.shard_tables(demo_db)
+    schemas = [row["sql"] for row in demo_db.query(
+        "SELECT sql FROM sqlite_master WHERE name IN (SELECT value FROM json_each(?))",
+        [json.dumps(shards)])]
+    assert len(schemas) == len(shards) >= 3
+    assert all(f"prefix='{search_index.PREFIXES}'" in sql for sql in schemas)
     texts = {write("RFS-1042", "Harbour and glacier."): "harbour glacier",
              write("RFS-1077", "Harbor with a falcon."): "harbor falcon",
              write("RFS-1103", "Dingo by the glade."): "dingo glade"}
@@ -147,4 +153,4 @@ def test_prefix_searches_of_every_length_match_the_words(
                 marked = [p["text"].lower() for p in hit["snippet"] if p["match"]]
                 assert marked and all(m.startswith(prefix) for m in marked), (prefix, marked)
         search.reindex(demo_db)
-        assert search_rows.index_agrees(demo_db)
+        assert search_index.index_agrees(demo_db)

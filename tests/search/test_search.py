@@ -14,6 +14,7 @@ from service.accounts import User
 from service.errors import Forbidden, NotFound
 from service.storage import access_log
 from service.storage import facts as fact_rows
+from service.storage.search_index import shard_table
 from tests.conftest import case_id
 from tests.search.conftest import person_id
 
@@ -178,14 +179,16 @@ def test_facets_over_many_results_count_the_newest_and_say_so(
     for entry in older + newer:
         confirm(entry, "tag", label="health")
     exact = find(demo_db, reviewer, "axolotl")
-    assert exact.facets_counted is None and exact.total == 5
+    assert exact.considered is None and exact.total == 5
     assert {v["value"]: v["count"] for v in exact.facets["kind"]} == {"home_visit": 2,
                                                                       "phone_call": 3}
-    monkeypatch.setattr(search, "FACET_LIMIT", 3)
+    monkeypatch.setattr(search, "CONSIDERED", 3)
     capped = find(demo_db, reviewer, "axolotl")
-    # The totals and the results stay exact; the facets count the 3 newest recorded.
-    assert capped.facets_counted == 3 and capped.total == 5 and capped.entries_total == 5
-    assert ids(capped) == set(older + newer)
+    # The totals stay exact; relevance picks from, and the facets count, the 3 newest recorded.
+    assert capped.considered == 3 and capped.total == 5 and capped.entries_total == 5
+    assert ids(capped) == set(newer) and capped.pages == 1
+    # By date, every result is reachable.
+    assert ids(find(demo_db, reviewer, "axolotl", order="oldest")) == set(older + newer)
     assert {v["value"]: v["count"] for v in capped.facets["kind"]} == {"phone_call": 3}
     assert {v["value"]: v["count"] for v in capped.facets["case"]} == {
         case_id(demo_db, "RFS-1077"): 3}
@@ -193,12 +196,12 @@ def test_facets_over_many_results_count_the_newest_and_say_so(
     assert [(v["value"], v["count"]) for v in capped.facets["year"]] == [("2026", 3)]
     # Filters alone, and all versions, are capped the same way.
     by_filter = find(demo_db, reviewer, "", tag="health")
-    assert by_filter.facets_counted == 3 and by_filter.total == 5
-    monkeypatch.setattr(search, "FACET_LIMIT", 5)
-    assert find(demo_db, reviewer, "axolotl").facets_counted is None
+    assert by_filter.considered == 3 and by_filter.total == 5 and len(by_filter.hits) == 5
+    monkeypatch.setattr(search, "CONSIDERED", 5)
+    assert find(demo_db, reviewer, "axolotl").considered is None
     entries.amend(demo_db, user("worker"), older[0], "Axolotl at home, amended.")
     every = find(demo_db, reviewer, "axolotl", revisions="all")
-    assert every.facets_counted == 5 and every.total == 6 and every.entries_total == 5
+    assert every.considered == 5 and every.total == 6 and every.entries_total == 5
 
 
 def test_facets_count_only_current_confirmed_facts(
@@ -251,7 +254,7 @@ def test_a_case_moving_team_is_reindexed(demo_db: Database, write: Callable[...,
     demo_db.execute("INSERT INTO user_roles (user_id, role) SELECT id, 'reviewer' FROM users"
                     " WHERE username = 'hreviewer'")
     assert ids(find(demo_db, user("hreviewer"), "ibex")) == {entry}
-    assert search.search_rows.index_agrees(demo_db)
+    assert search.search_index.index_agrees(demo_db)
 
 
 def test_every_search_is_logged_with_query_and_filters(
@@ -315,12 +318,16 @@ def test_a_stale_scope_token_never_leaks(demo_db: Database, write: Callable[...,
     ours = write("RFS-1042", "Quetzal seen in Riverside.")
     revision = next(demo_db.query("SELECT id FROM entry_revisions WHERE entry_id = ?",
                                   [theirs]))["id"]
-    riverside = reviewer.team_id
-    demo_db.execute("INSERT INTO entry_search (entry_search, rowid, text, scope)"
-                    " SELECT 'delete', id, text, scope FROM entry_search_content WHERE id = ?",
+    # Index Hillcrest's entry in the Riverside shard, under a Riverside case's token.
+    theirs_shard = shard_table(next(demo_db.query(
+        "SELECT team_id FROM cases WHERE reference = 'HCT-2001'"))["team_id"])
+    ours_shard = shard_table(reviewer.team_id)
+    demo_db.execute(f"INSERT INTO {theirs_shard} ({theirs_shard}, rowid, text, scope)"
+                    f" SELECT 'delete', id, text, scope FROM {theirs_shard}_content WHERE id = ?",
                     [revision])
-    demo_db.execute("INSERT INTO entry_search (rowid, text, scope) SELECT id, text,"
-                    " 'c1 t' || ? FROM entry_search_content WHERE id = ?", [riverside, revision])
+    demo_db.execute(f"INSERT INTO {ours_shard} (rowid, text, scope) SELECT id, text,"
+                    f" 'c' || ? FROM {theirs_shard}_content WHERE id = ?",
+                    [case_id(demo_db, "RFS-1042"), revision])
     for order in ("relevance", "newest"):
         found = find(demo_db, reviewer, "quetzal", order=order)
         assert ids(found) == {ours} and found.total == 1
