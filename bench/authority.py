@@ -187,7 +187,8 @@ def build(path: Path, entries: int, seed: int = 7, log: bool = True) -> Built:
         search_index.add_shard(Database(conn), team)
     # Index in bulk after the load: no search triggers while rows go in.
     triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND"
-                            " tbl_name = 'entry_revisions' AND name LIKE '%search%'").fetchall()
+                            " tbl_name IN ('entry_revisions', 'facts') AND name LIKE '%search%'"
+                            ).fetchall()
     for name, _ in triggers:
         conn.execute(f"DROP TRIGGER {name}")
     users: list[tuple] = []

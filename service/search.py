@@ -218,23 +218,21 @@ def _case_in(db: Database, user: User, case_id: int, visible: list[dict[str, Any
 
 def _filters(request: SearchRequest, query: ParsedQuery, user: User,
              visible: list[dict[str, Any]]) -> search_rows.Filters:
-    shards: tuple[search_rows.Shard, ...] = ()
-    if query.expression:
-        # Those who see their whole team search its shard whole; other cases (allocations
-        # elsewhere, or a worker's own) are named one by one.
-        whole = {user.team_id} if user.team_wide and user.team_id is not None else set()
-        shards = search_rows.shards_for(
-            ((c["id"], c["team_id"]) for c in visible), whole, query.expression,
-            case_id=request.case, kind=request.kind or None, author_id=request.author,
-            all_revisions=request.revisions == "all")
-    return search_rows.Filters(
-        visible_case_ids=tuple(c["id"] for c in visible), shards=shards, case_id=request.case,
+    filters = search_rows.Filters(
+        visible_case_ids=tuple(c["id"] for c in visible), case_id=request.case,
         person_id=request.person, seen=request.seen, tag=request.tag or None,
         risk=request.risk or None, assertion=request.assertion or None,
         occurred_from=_iso(request.occurred_from), occurred_before=_iso(request.occurred_to, 1),
         recorded_from=_iso(request.recorded_from), recorded_before=_iso(request.recorded_to, 1),
         author_id=request.author, kind=request.kind or None,
         all_revisions=request.revisions == "all")
+    if not query.expression:
+        return filters
+    # Those who see their whole team search its shard whole; other cases (allocations
+    # elsewhere, or a worker's own) are named one by one.
+    whole = {user.team_id} if user.team_wide and user.team_id is not None else set()
+    return replace(filters, shards=search_rows.shards_for(
+        ((c["id"], c["team_id"]) for c in visible), whole, query.expression, filters))
 
 
 def _iso(day: date | None, plus_days: int = 0) -> str | None:

@@ -74,17 +74,20 @@ class Filters:
 
 
 def shards_for(visible: Iterable[tuple[int, int | None]], whole_teams: set[int],
-               expression: str, *, case_id: int | None = None, kind: str | None = None,
-               author_id: int | None = None, all_revisions: bool = False) -> tuple[Shard, ...]:
+               expression: str, filters: Filters) -> tuple[Shard, ...]:
     """The shards to search and each one's FTS5 expression. `visible` is (case id, team id)
     for every case the user may see; a team in `whole_teams` is searched whole (the user sees
     all its cases), any other team through its visible cases' tokens."""
+    case_id, kind, author_id = filters.case_id, filters.kind, filters.author_id
+    all_revisions = filters.all_revisions
     by_team: dict[int, list[int]] = defaultdict(list)
     for case, team in visible:
         if case_id is None or case == case_id:
             by_team[int(team or 0)].append(case)
     extra = [f"scope : (k{kind.replace('_', '')})"] if kind else []
     extra += [f"scope : (a{author_id})"] if author_id is not None else []
+    if not all_revisions:  # an earlier version's tokens are its own facts, not the current
+        extra += [f'scope : ("{token}")' for token in _fact_scope(filters)]
     shards = []
     for team, cases in sorted(by_team.items()):
         scope = [] if team in whole_teams and case_id is None else [
@@ -94,6 +97,29 @@ def shards_for(visible: Iterable[tuple[int, int | None]], whole_teams: set[int],
             match = f"({match}) NOT scope : {OLD_VERSION}"
         shards.append(Shard(shard_table(team), match))
     return tuple(shards)
+
+
+def _fact_scope(filters: Filters) -> list[str]:
+    """The index tokens of the fact filters (see search_index._fact_token). A token can only
+    widen what FTS5 lets through (the filters are applied again in SQL), so an odd value
+    that tokenizes oddly loses nothing."""
+    def bare(value: str) -> str:
+        return value.replace("_", "").replace('"', "")
+
+    person = "" if filters.person_id is None else str(filters.person_id)
+    tokens = []
+    if filters.seen:
+        tokens.append(("l" if filters.seen == "alone" else "s") + person)
+    elif person:
+        tokens.append("p" + person)
+    if filters.tag:
+        tokens.append("g" + bare(filters.tag))
+    if filters.risk:
+        tokens.append("r" + bare(filters.risk) + ("x" + bare(filters.assertion)
+                                                  if filters.assertion else ""))
+    elif filters.assertion:
+        tokens.append("x" + bare(filters.assertion))
+    return tokens
 
 
 class Candidate(NamedTuple):

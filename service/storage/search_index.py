@@ -9,9 +9,11 @@ its case's team shard as it is inserted (and the version it replaces is re-marke
 earlier version), and a case that moves team moves shard.
 
 Each row's `scope` column holds tokens the searches AND with the user's words: "c<case id>",
-"k<kind>", "a<author id>", and "o" on earlier versions of amended entries. The scope is a
-pre-filter for speed; the authoritative access filter is the plain SQL on the compact rows
-(`entry_search_rows`) that every search also applies (see storage/search.py).
+"k<kind>", "a<author id>", "o" on earlier versions of amended entries, and tokens for the
+revision's confirmed facts (people, children seen, themes, risks: see _fact_token), kept
+current as facts are confirmed. The scope is a pre-filter for speed; the authoritative access
+rule and filters are the plain SQL on the compact rows (`entry_search_rows`) that every search
+also applies (see storage/search.py).
 """
 
 from __future__ import annotations
@@ -176,12 +178,37 @@ def shard_table(team_id: int | None) -> str:
     return f"entry_search_t{int(team_id or 0)}"
 
 
-def _scope(revision: str = "r") -> str:
-    """The scope tokens of a revision row (alias `revision`) of entry `e`, as indexed."""
+def _base(revision: str = "r") -> str:
+    """Case, kind and author tokens of a revision row (alias `revision`) of entry `e`."""
     return f"'c' || e.case_id || ' k' || replace({revision}.kind, '_', '') || ' a' || e.author_id"
 
 
-_OLD = f"CASE WHEN r.number < e.revision_count THEN ' {OLD_VERSION}' ELSE '' END"
+def _fact_token(f: str) -> str:
+    """The tokens a confirmed fact (alias `f`) gives its revision, so the index can apply the
+    person, child seen (alone), theme and risk filters: p<person>, s, s<person>, l,
+    l<person>, g<theme>, r<risk>, x<assertion>, r<risk>x<assertion>."""
+    label = f"replace({f}.label, '_', '')"
+    return (f"CASE {f}.kind WHEN 'person' THEN 'p' || {f}.person_id"
+            f" WHEN 'child_seen' THEN 's' || coalesce(' p' || {f}.person_id || ' s' || {f}.person_id, '')"
+            f" || CASE WHEN {f}.alone THEN ' l' || coalesce(' l' || {f}.person_id, '') ELSE '' END"
+            f" WHEN 'tag' THEN 'g' || {label}"
+            f" WHEN 'risk' THEN 'r' || {label} || ' x' || coalesce({f}.assertion, '')"
+            f" || ' r' || {label} || 'x' || coalesce({f}.assertion, '') END")
+
+
+def _facts(entry: str, number: str, skip: str = "") -> str:
+    """The fact tokens of revision `number` of `entry`: each distinct one once, in a fixed
+    order, so the same facts always give the same scope (FTS5 deletes by re-tokenizing)."""
+    return ("coalesce((SELECT ' ' || group_concat(t, ' ') FROM (SELECT DISTINCT"
+            f" {_fact_token('f')} AS t FROM facts AS f WHERE f.entry_id = {entry}"
+            f" AND f.revision = {number} AND f.kind IN ('person', 'child_seen', 'tag', 'risk')"
+            f"{skip} ORDER BY t)), '')")
+
+
+# An earlier version: a later revision of its entry exists.
+_OLD = ("CASE WHEN EXISTS (SELECT 1 FROM entry_revisions AS x WHERE x.entry_id = r.entry_id"
+        f" AND x.number > r.number) THEN ' {OLD_VERSION}' ELSE '' END")
+_SCOPE = f"{_base()} || {_OLD} || {_facts('r.entry_id', 'r.number')}"
 _TEAM_OF_NEW = ("(SELECT coalesce(c.team_id, 0) FROM entries AS e JOIN cases AS c"
                 " ON c.id = e.case_id WHERE e.id = NEW.entry_id)")
 
@@ -223,9 +250,11 @@ def add_shard(db: Database, team_id: int | None) -> str:
     team, table = int(team_id or 0), shard_table(team_id)
     if one_row(db, "SELECT 1 AS x FROM search_shards WHERE team_id = ?", [team]):
         return table
+    previous = ("FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id"
+                " WHERE r.entry_id = NEW.entry_id AND r.number = NEW.number - 1")
     statements = [
         f"""CREATE VIEW {table}_content AS
-            SELECT r.id AS id, r.text AS text, {_scope()} || {_OLD} AS scope, e.case_id AS case_id
+            SELECT r.id AS id, r.text AS text, {_SCOPE} AS scope, e.case_id AS case_id
             FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id
             JOIN cases AS c ON c.id = e.case_id WHERE coalesce(c.team_id, 0) = {team}""",
         f"""CREATE VIRTUAL TABLE {table} USING fts5(
@@ -233,26 +262,43 @@ def add_shard(db: Database, team_id: int | None) -> str:
             tokenize='{TOKENIZER}', prefix='{PREFIXES}')""",
         # The scope column must not weigh in the ranking.
         f"INSERT INTO {table} ({table}, rank) VALUES ('rank', 'bm25(1.0, 0.0)')",
+        # A new revision: the one it replaces becomes an earlier version.
         f"""CREATE TRIGGER {table}_add AFTER INSERT ON entry_revisions
             WHEN {_TEAM_OF_NEW} = {team}
             BEGIN
                 INSERT INTO {table} ({table}, rowid, text, scope)
-                    SELECT 'delete', r.id, r.text, {_scope()} FROM entry_revisions AS r
-                    JOIN entries AS e ON e.id = r.entry_id
-                    WHERE r.entry_id = NEW.entry_id AND r.number = NEW.number - 1;
+                    SELECT 'delete', r.id, r.text,
+                           {_base()} || {_facts('r.entry_id', 'r.number')} {previous};
                 INSERT INTO {table} (rowid, text, scope)
-                    SELECT r.id, r.text, {_scope()} || ' {OLD_VERSION}' FROM entry_revisions AS r
-                    JOIN entries AS e ON e.id = r.entry_id
-                    WHERE r.entry_id = NEW.entry_id AND r.number = NEW.number - 1;
+                    SELECT r.id, r.text, {_base()} || ' {OLD_VERSION}'
+                           || {_facts('r.entry_id', 'r.number')} {previous};
                 INSERT INTO {table} (rowid, text, scope)
-                    SELECT NEW.id, NEW.text, {_scope("NEW")} FROM entries AS e
-                    WHERE e.id = NEW.entry_id;
+                    SELECT NEW.id, NEW.text,
+                           {_base("NEW")} || {_facts('NEW.entry_id', 'NEW.number')}
+                    FROM entries AS e WHERE e.id = NEW.entry_id;
+            END""",
+        # A confirmed fact that gives its revision a token it lacked.
+        f"""CREATE TRIGGER {table}_facts AFTER INSERT ON facts
+            WHEN {_TEAM_OF_NEW} = {team} AND NEW.kind IN ('person', 'child_seen', 'tag', 'risk')
+            AND NOT EXISTS (SELECT 1 FROM facts AS f WHERE f.entry_id = NEW.entry_id
+                AND f.revision = NEW.revision AND f.id != NEW.id
+                AND ({_fact_token('f')}) IS ({_fact_token('NEW')}))
+            BEGIN
+                INSERT INTO {table} ({table}, rowid, text, scope)
+                    SELECT 'delete', r.id, r.text, {_base()} || {_OLD}
+                           || {_facts('r.entry_id', 'r.number', ' AND f.id != NEW.id')}
+                    FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id
+                    WHERE r.entry_id = NEW.entry_id AND r.number = NEW.revision;
+                INSERT INTO {table} (rowid, text, scope)
+                    SELECT r.id, r.text, {_SCOPE}
+                    FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id
+                    WHERE r.entry_id = NEW.entry_id AND r.number = NEW.revision;
             END""",
         f"""CREATE TRIGGER {table}_out AFTER UPDATE OF team_id ON cases
             WHEN coalesce(OLD.team_id, 0) = {team} AND coalesce(NEW.team_id, 0) != {team}
             BEGIN
                 INSERT INTO {table} ({table}, rowid, text, scope)
-                    SELECT 'delete', r.id, r.text, {_scope()} || {_OLD}
+                    SELECT 'delete', r.id, r.text, {_SCOPE}
                     FROM entries AS e JOIN entry_revisions AS r ON r.entry_id = e.id
                     WHERE e.case_id = OLD.id;
             END""",

@@ -154,3 +154,57 @@ def test_prefix_searches_of_every_length_match_the_words(
                 assert marked and all(m.startswith(prefix) for m in marked), (prefix, marked)
         search.reindex(demo_db)
         assert search_index.index_agrees(demo_db)
+
+
+def _every(db: Database, who: User, **params: str) -> set[int]:
+    """Every entry a search finds, over all its pages."""
+    found: set[int] = set()
+    page = 1
+    while True:
+        wanted, _ = search.request_from({**params, "page": str(page)})
+        results = search.search(db, who, wanted)
+        found |= {h["entry_id"] for h in results.hits}
+        if page >= results.pages:
+            assert len(found) == results.entries_total
+            return found
+        page += 1
+
+
+def test_fact_tokens_follow_confirmed_facts(
+        demo_db: Database, write: Callable[..., int], confirm: Callable[..., int],
+        user: Callable[[str], User]) -> None:
+    """The index carries each revision's confirmed facts as tokens, so a search with words
+    and fact filters lets FTS5 apply them: as facts are confirmed (repeats included) and
+    entries amended, it must find exactly what the words and the filters (in SQL alone)
+    find."""
+    rng = random.Random(7)
+    reviewer, worker = user("reviewer"), user("worker")
+    people = [r["id"] for r in demo_db.query(
+        "SELECT p.id FROM people AS p JOIN cases AS c ON c.id = p.case_id"
+        " WHERE c.reference = 'RFS-1042'")]
+    made = [write("RFS-1042", f"Wombat visit {n}.") for n in range(12)]
+    filters = [{"tag": "health"}, {"tag": "housing"}, {"risk": "neglect"},
+               {"risk": "neglect", "assertion": "present"}, {"assertion": "negated"},
+               {"seen": "seen"}, {"seen": "alone"}, {"person": str(people[0])},
+               {"seen": "alone", "person": str(people[1])}, {"tag": "health", "seen": "seen"}]
+    for step in range(60):
+        entry = rng.choice(made)
+        choice = rng.random()
+        if choice < 0.3:
+            confirm(entry, "tag", label=rng.choice(["health", "housing"]))
+        elif choice < 0.5:
+            confirm(entry, "risk", label="neglect", assertion=rng.choice(["present", "negated"]))
+        elif choice < 0.75:
+            confirm(entry, "child_seen", person_id=rng.choice(people[:2]),
+                    alone=rng.random() < 0.5)
+        elif choice < 0.9:
+            confirm(entry, "person", person_id=rng.choice(people))
+        else:
+            entries.amend(demo_db, worker, entry, f"Wombat visit {step}, amended.")
+        if step % 15 == 14:
+            assert search_index.index_agrees(demo_db)
+            for wanted in filters:
+                both = _every(demo_db, reviewer, q="wombat", **wanted)
+                assert both == _every(demo_db, reviewer, q="wombat") & _every(
+                    demo_db, reviewer, **wanted), wanted
+    assert any(_every(demo_db, reviewer, q="wombat", **wanted) for wanted in filters)
