@@ -109,7 +109,28 @@ class Term:
         combos = list(itertools.islice(itertools.product(*options), MAX_PHRASE_SPELLINGS))
         star = " *" if self.prefix else ""
         alternatives = ['"' + " ".join(combo).replace('"', '""') + '"' + star for combo in combos]
+        if self.prefix and not self.phrase:
+            alternatives += ['"' + word.replace('"', '""') + '"'
+                             for word in completions(self.words[0].lower())]
         return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
+
+
+# The index holds porter stems, and a prefix that runs into a suffix the stemmer strips
+# (feedi*: feeding is indexed as "feed") starts no stem. Completing the suffix gives a word
+# whose stem is the one wanted; the index then finds every form of it.
+SUFFIXES = ("ing", "ed", "es", "er", "ers", "ation", "ations", "ment", "ments", "ness",
+            "ance", "ence", "ly")
+
+
+def completions(prefix: str) -> list[str]:
+    """Whole words to search alongside prefix*, for prefixes that end inside a suffix."""
+    found = []
+    for cut in range(1, 4):
+        stem, rest = prefix[:-cut], prefix[-cut:]
+        if len(stem) >= MIN_PREFIX:
+            found += [stem + suffix for suffix in SUFFIXES
+                      if suffix.startswith(rest) and suffix != rest]
+    return sorted(set(found))
 
 
 @dataclass

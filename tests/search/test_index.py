@@ -208,3 +208,14 @@ def test_fact_tokens_follow_confirmed_facts(
                 assert both == _every(demo_db, reviewer, q="wombat") & _every(
                     demo_db, reviewer, **wanted), wanted
     assert any(_every(demo_db, reviewer, q="wombat", **wanted) for wanted in filters)
+
+
+def test_a_prefix_that_runs_into_a_suffix_finds_the_word(
+        demo_db: Database, write: Callable[..., int], user: Callable[[str], User]) -> None:
+    # The index holds porter stems: "feeding" is "feed", so feedi* starts no indexed word.
+    feeding = write("RFS-1042", "Quokka feeding plan agreed.")
+    bruised = write("RFS-1077", "Quokka bruising seen on the arm.")
+    fees = write("RFS-1103", "Quokka fees were paid.")
+    for typed, expected in (("quokka feedi*", {feeding}), ("quokka bruisi*", {bruised}),
+                            ("quokka feedin*", {feeding}), ("quokka fee*", {feeding, fees})):
+        assert _found(demo_db, user("reviewer"), typed) == {(e, 1) for e in expected}, typed
