@@ -17,9 +17,10 @@ slow.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlite_utils import Database
@@ -123,6 +124,9 @@ def _fact_scope(filters: Filters) -> list[str]:
 
 
 class Candidate(NamedTuple):
+    """A matching revision. Searches handle thousands of these as plain tuples (the SQL
+    returns them so); the names document the positions."""
+
     revision_id: int
     entry_id: int
     case_id: int
@@ -133,6 +137,9 @@ class Candidate(NamedTuple):
     latest: int
     recorded_at: str
     shard: int  # index into Filters.shards (0 without words)
+
+
+Row = tuple[Any, ...]  # a Candidate's fields, as SQL returns them
 
 
 @dataclass
@@ -148,7 +155,8 @@ class Found:
 
 
 _CANDIDATE_COLUMNS = ("m.id, m.entry_id, m.case_id, m.kind, m.author_id, m.occurred_at,"
-                      " m.number, m.latest, m.recorded_at")
+                      " m.number, m.latest, m.recorded_at, {shard}")
+ID, ENTRY, CASE, KIND, AUTHOR, OCCURRED, SHARD = 0, 1, 2, 3, 4, 5, 9  # Candidate positions
 # The revision whose facts are current: the latest one of the entry.
 _CURRENT = ("(CASE WHEN m.latest THEN m.number"
             " ELSE (SELECT revision_count FROM entries WHERE id = m.entry_id) END)")
@@ -163,13 +171,13 @@ def find(db: Database, filters: Filters, order: str, limit: int, offset: int, ca
     exact = len(found) <= cap
     found = found[:cap]
     if exact:
-        total, entries = len(found), len({c.entry_id for c in found})
+        total, entries = len(found), len({c[ENTRY] for c in found})
     else:
         total, entries = count(db, filters, trust_index=index_trusted)
     if order == "relevance" and filters.words:
         page = _ranked(db, filters, found, limit, offset)
     elif exact:
-        page = sorted(found, key=lambda c: (c.occurred_at, c.revision_id),
+        page = sorted(found, key=lambda c: (c[OCCURRED], c[ID]),
                       reverse=order != "oldest")[offset:offset + limit]
     else:
         page = _by_date(db, filters, order, limit, offset)
@@ -250,26 +258,28 @@ def _visible(filters: Filters, case_ids: Iterable[int]) -> bool:
     return set(case_ids) <= set(filters.visible_case_ids)
 
 
-def candidates(db: Database, filters: Filters, cap: int) -> tuple[list[Candidate], bool]:
+def candidates(db: Database, filters: Filters, cap: int) -> tuple[list[Row], bool]:
     """The newest (highest revision id: most recently recorded) matching revisions, at most
     cap + 1, in that order (FTS5 reads its lists in rowid order, so it stops there), and
     whether the scope tokens held: False when a row of a case the user may not see came back
     (then the rows are fetched again with the access rule in SQL)."""
     for check_access in (False, True):
-        found: list[Candidate] = []
+        found: list[Row] = []
         if not filters.words:
             # "+" keeps the planner on the filters' indexes, not walking every row by id.
-            sql, params = _select(filters, None, _CANDIDATE_COLUMNS, check_access)
-            found = [Candidate(*row, 0) for row in db.conn.execute(
-                f"{sql} ORDER BY +m.id DESC LIMIT ?", [*params, cap + 1])]
+            sql, params = _select(filters, None, _CANDIDATE_COLUMNS.format(shard=0),
+                                  check_access)
+            found = db.conn.execute(f"{sql} ORDER BY +m.id DESC LIMIT ?",
+                                    [*params, cap + 1]).fetchall()
         for index, shard in enumerate(filters.shards):
-            sql, params = _select(filters, shard, _CANDIDATE_COLUMNS, check_access)
-            found += [Candidate(*row, index) for row in db.conn.execute(
-                f"{sql} ORDER BY {shard.table}.rowid DESC LIMIT ?", [*params, cap + 1])]
+            sql, params = _select(filters, shard, _CANDIDATE_COLUMNS.format(shard=index),
+                                  check_access)
+            found += db.conn.execute(f"{sql} ORDER BY {shard.table}.rowid DESC LIMIT ?",
+                                     [*params, cap + 1]).fetchall()
         if len(filters.shards) > 1:
-            found.sort(key=lambda c: c.revision_id, reverse=True)
+            found.sort(key=itemgetter(ID), reverse=True)
             found = found[:cap + 1]
-        if check_access or _visible(filters, (c.case_id for c in found)):
+        if check_access or _visible(filters, (c[CASE] for c in found)):
             return found, not check_access
     return [], False  # not reached: the second pass checks access in SQL
 
@@ -295,15 +305,15 @@ def count(db: Database, filters: Filters, *, trust_index: bool = True) -> tuple[
     return results, entries
 
 
-def _ranked(db: Database, filters: Filters, found: list[Candidate], limit: int, offset: int
-            ) -> list[Candidate]:
+def _ranked(db: Database, filters: Filters, found: list[Row], limit: int, offset: int
+            ) -> list[Row]:
     """The page of `found`, best first. FTS5 ranks (bm25) each shard's rows in the range of
     revision ids the candidates span; rows in that range that are not candidates (other
     filters, earlier versions) are passed over."""
     wanted = offset + limit
-    scored: list[tuple[float, Candidate]] = []
+    scored: list[tuple[float, Row]] = []
     for index, shard in enumerate(filters.shards):
-        mine = {c.revision_id: c for c in found if c.shard == index}
+        mine = {c[ID]: c for c in found if c[SHARD] == index}
         if not mine:
             continue
         kept, last = 0, None
@@ -316,38 +326,37 @@ def _ranked(db: Database, filters: Filters, found: list[Candidate], limit: int, 
             if rowid in mine:
                 scored.append((score, mine[rowid]))
                 kept, last = kept + 1, score
-    scored.sort(key=lambda pair: (pair[0], -pair[1].revision_id))
+    scored.sort(key=lambda pair: (pair[0], -pair[1][ID]))
     return [candidate for _, candidate in scored[offset:wanted]]
 
 
 def _by_date(db: Database, filters: Filters, order: str, limit: int, offset: int
-             ) -> list[Candidate]:
+             ) -> list[Row]:
     """A page by when entries happened, when there are more matches than candidates."""
     direction = "ASC" if order == "oldest" else "DESC"
-    found: list[Candidate] = []
+    found: list[Row] = []
     for index, shard in enumerate(filters.shards or (None,)):
-        sql, params = _select(filters, shard, _CANDIDATE_COLUMNS, check_access=True)
-        found += [Candidate(*row, index) for row in db.conn.execute(
+        sql, params = _select(filters, shard, _CANDIDATE_COLUMNS.format(shard=index),
+                              check_access=True)
+        found += db.conn.execute(
             f"{sql} ORDER BY m.occurred_at {direction}, m.id {direction} LIMIT ?",
-            [*params, offset + limit])]
-    found.sort(key=lambda c: (c.occurred_at, c.revision_id), reverse=order != "oldest")
+            [*params, offset + limit]).fetchall()
+    found.sort(key=lambda c: (c[OCCURRED], c[ID]), reverse=order != "oldest")
     return found[offset:offset + limit]
 
 
-def facet_counts(db: Database, found: list[Candidate]) -> dict[str, dict[tuple[Any, Any], int]]:
+def facet_counts(db: Database, found: list[Row]) -> dict[str, dict[tuple[Any, Any], int]]:
     """Facet counts over `found`: case, kind, author and year from the rows themselves;
     people, themes and risks from the confirmed facts of each entry's latest revision
     (counting entries)."""
     facets: dict[str, dict[tuple[Any, Any], int]] = {name: {} for name in FACET_NAMES}
     if not found:
         return facets
-    for name, value in (("case", lambda c: c.case_id), ("kind", lambda c: c.kind),
-                        ("author", lambda c: c.author_id),
-                        ("year", lambda c: c.occurred_at[:4])):
-        tally: dict[tuple[Any, Any], int] = defaultdict(int)
-        for candidate in found:
-            tally[value(candidate), None] += 1
-        facets[name] = dict(tally)
+    for name, position in (("case", CASE), ("kind", KIND), ("author", AUTHOR)):
+        facets[name] = {(value, None): n for value, n in Counter(map(itemgetter(position),
+                                                                      found)).items()}
+    years = Counter(c[OCCURRED][:4] for c in found)
+    facets["year"] = {(year, None): n for year, n in years.items()}
     # Plain tuples: there can be thousands of groups, and dict rows cost more than SQL.
     for facet, value, detail, n in db.conn.execute(
             "SELECT CASE f.kind WHEN 'child_seen' THEN 'person' ELSE f.kind END AS facet,"
@@ -356,14 +365,15 @@ def facet_counts(db: Database, found: list[Candidate]) -> dict[str, dict[tuple[A
             " count(DISTINCT m.entry_id) AS n"
             " FROM json_each(?) AS j JOIN entry_search_rows AS m ON m.id = j.value"
             f" JOIN facts AS f ON f.entry_id = m.entry_id AND f.revision = {_CURRENT}"
-            " WHERE f.kind IN ('person', 'child_seen', 'tag', 'risk')"
+            # "+": one index range per entry, not one seek per kind
+            " WHERE +f.kind IN ('person', 'child_seen', 'tag', 'risk')"
             " AND (f.person_id IS NOT NULL OR f.kind IN ('tag', 'risk'))"
-            " GROUP BY 1, 2, 3", [json.dumps([c.revision_id for c in found])]):
+            " GROUP BY 1, 2, 3", [json.dumps([c[ID] for c in found])]):
         facets[facet][value, detail] = n
     return facets
 
 
-def _with_details(db: Database, page: list[Candidate]) -> list[dict[str, Any]]:
+def _with_details(db: Database, page: list[Row]) -> list[dict[str, Any]]:
     """The page as dicts, with what a result shows but no filter needs: revision count and
     when revised."""
     if not page:
@@ -372,10 +382,10 @@ def _with_details(db: Database, page: list[Candidate]) -> list[dict[str, Any]]:
         "SELECT r.id, r.created_at, e.revision_count"
         " FROM json_each(?) AS j JOIN entry_revisions AS r ON r.id = j.value"
         " JOIN entries AS e ON e.id = r.entry_id",
-        [json.dumps([c.revision_id for c in page])])}
-    return [{**c._asdict(), "finalised_at": c.recorded_at,
-             "revised_at": details[c.revision_id][0],
-             "revision_count": details[c.revision_id][1]} for c in page]
+        [json.dumps([c[ID] for c in page])])}
+    return [{**Candidate(*c)._asdict(), "finalised_at": c[8],
+             "revised_at": details[c[ID]][0], "revision_count": details[c[ID]][1]}
+            for c in page]
 
 
 def snippets(db: Database, filters: Filters, rows: list[dict[str, Any]]) -> dict[int, str]:
