@@ -89,15 +89,41 @@ def shards_for(visible: Iterable[tuple[int, int | None]], whole_teams: set[int],
     extra += [f"scope : (a{author_id})"] if author_id is not None else []
     if not all_revisions:  # an earlier version's tokens are its own facts, not the current
         extra += [f'scope : ("{token}")' for token in _fact_scope(filters)]
+    years = _year_scope(filters.occurred_from, filters.occurred_before)
     shards = []
     for team, cases in sorted(by_team.items()):
         scope = [] if team in whole_teams and case_id is None else [
             "scope : (" + " OR ".join(f"c{case}" for case in cases) + ")"]
         match = " AND ".join([*scope, *extra, f"({expression})"])
+        if years:
+            match = f"({match}) {years}"
         if not all_revisions:
             match = f"({match}) NOT scope : {OLD_VERSION}"
         shards.append(Shard(shard_table(team), match))
     return tuple(shards)
+
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+
+
+def _year_scope(start: str | None, before: str | None) -> str:
+    """The year tokens of a range of when entries happened, as a clause to append: AND the
+    years in it, or (with an open end) NOT the years outside it. Like every scope token it
+    only narrows what FTS5 reads; partial years are left to the SQL."""
+    first = int(start[:4]) if start else None
+    last = None
+    if before:  # exclusive: a range up to 1 January ends the year before
+        last = int(before[:4]) - (1 if before[4:10] == "-01-01" else 0)
+    if first is not None and last is not None:
+        if last < first or last - first > 200:
+            return ""  # empty (the SQL says so) or too wide to be worth it
+        years = range(first, last + 1)
+        return "AND scope : (" + " OR ".join(f"y{year}" for year in years) + ")"
+    outside = (range(EARLIEST_YEAR, first) if first is not None
+               else range(last + 1, LATEST_YEAR + 1) if last is not None else range(0))
+    if not outside:
+        return ""
+    return "NOT scope : (" + " OR ".join(f"y{year}" for year in outside) + ")"
 
 
 def _fact_scope(filters: Filters) -> list[str]:

@@ -9,8 +9,8 @@ its case's team shard as it is inserted (and the version it replaces is re-marke
 earlier version), and a case that moves team moves shard.
 
 Each row's `scope` column holds tokens the searches AND with the user's words: "c<case id>",
-"k<kind>", "a<author id>", "o" on earlier versions of amended entries, and tokens for the
-revision's confirmed facts (people, children seen, themes, risks: see _fact_token), kept
+"k<kind>", "a<author id>", "y<year it happened>", "o" on earlier versions of amended entries,
+and tokens for the revision's confirmed facts (people, children seen, themes, risks: see _fact_token), kept
 current as facts are confirmed. The scope is a pre-filter for speed; the authoritative access
 rule and filters are the plain SQL on the compact rows (`entry_search_rows`) that every search
 also applies (see storage/search.py).
@@ -179,8 +179,10 @@ def shard_table(team_id: int | None) -> str:
 
 
 def _base(revision: str = "r") -> str:
-    """Case, kind and author tokens of a revision row (alias `revision`) of entry `e`."""
-    return f"'c' || e.case_id || ' k' || replace({revision}.kind, '_', '') || ' a' || e.author_id"
+    """Case, kind, author and year-it-happened tokens of a revision row (alias `revision`) of
+    entry `e`."""
+    return (f"'c' || e.case_id || ' k' || replace({revision}.kind, '_', '') || ' a' || e.author_id"
+            f" || ' y' || substr({revision}.occurred_at, 1, 4)")
 
 
 def _fact_token(f: str) -> str:

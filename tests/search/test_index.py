@@ -219,3 +219,19 @@ def test_a_prefix_that_runs_into_a_suffix_finds_the_word(
     for typed, expected in (("quokka feedi*", {feeding}), ("quokka bruisi*", {bruised}),
                             ("quokka feedin*", {feeding}), ("quokka fee*", {feeding, fees})):
         assert _found(demo_db, user("reviewer"), typed) == {(e, 1) for e in expected}, typed
+
+
+def test_year_tokens_narrow_date_ranges_without_losing_entries(
+        demo_db: Database, write: Callable[..., int], user: Callable[[str], User]) -> None:
+    reviewer = user("reviewer")
+    # Entries happen from 1900 to tomorrow (entries.py checks); the tokens cover 1900-2100.
+    for when in ("1900-03-01", "2024-12-31", "2025-01-01", "2025-06-01", "2026-01-01"):
+        write("RFS-1042", f"Numbat seen {when}.", when=f"{when}T09:00")
+    ranges = [{"from": "2025-01-01"}, {"to": "2024-12-31"}, {"to": "2025-01-01"},
+              {"from": "2025-01-01", "to": "2025-12-31"}, {"from": "2024-12-31", "to": "2026-01-01"},
+              {"from": "2026-01-01", "to": "2024-01-01"}, {"from": "1800-01-01"},
+              {"to": "1900-12-31"}, {"to": "2200-01-01"}, {"from": "1800-01-01", "to": "2200-12-31"}]
+    for wanted in ranges:
+        both = _every(demo_db, reviewer, q="numbat", **wanted)
+        assert both == _every(demo_db, reviewer, q="numbat") & _every(demo_db, reviewer, **wanted)
+        assert both or wanted == {"from": "2026-01-01", "to": "2024-01-01"}, wanted
