@@ -182,7 +182,7 @@ def search(db: Database, user: User, request: SearchRequest, hints: list[str] | 
         results.hints.append("Your account has no case role, so there are no case records "
                              "for you to search.")
     results.searched = True
-    filters = _filters(request, query, user, visible)
+    filters = _filters(db, request, query, user, visible)
     if visible_ids and (query.expression or not request.q.strip()):
         try:
             _run(db, filters, request, results, facets)
@@ -216,7 +216,7 @@ def _case_in(db: Database, user: User, case_id: int, visible: list[dict[str, Any
     raise Forbidden("You do not have access to this case. Ask your manager if you need it.")
 
 
-def _filters(request: SearchRequest, query: ParsedQuery, user: User,
+def _filters(db: Database, request: SearchRequest, query: ParsedQuery, user: User,
              visible: list[dict[str, Any]]) -> search_rows.Filters:
     filters = search_rows.Filters(
         visible_case_ids=tuple(c["id"] for c in visible), case_id=request.case,
@@ -231,8 +231,10 @@ def _filters(request: SearchRequest, query: ParsedQuery, user: User,
     # Those who see their whole team search its shard whole; other cases (allocations
     # elsewhere, or a worker's own) are named one by one.
     whole = {user.team_id} if user.team_wide and user.team_id is not None else set()
+    dated = request.occurred_from or request.occurred_to
     return replace(filters, shards=search_rows.shards_for(
-        ((c["id"], c["team_id"]) for c in visible), whole, query.expression, filters))
+        ((c["id"], c["team_id"]) for c in visible), whole, query.expression, filters,
+        search_index.years(db) if dated else ()))
 
 
 def _iso(day: date | None, plus_days: int = 0) -> str | None:

@@ -75,7 +75,8 @@ class Filters:
 
 
 def shards_for(visible: Iterable[tuple[int, int | None]], whole_teams: set[int],
-               expression: str, filters: Filters) -> tuple[Shard, ...]:
+               expression: str, filters: Filters, present_years: Iterable[int] = ()
+               ) -> tuple[Shard, ...]:
     """The shards to search and each one's FTS5 expression. `visible` is (case id, team id)
     for every case the user may see; a team in `whole_teams` is searched whole (the user sees
     all its cases), any other team through its visible cases' tokens."""
@@ -89,7 +90,7 @@ def shards_for(visible: Iterable[tuple[int, int | None]], whole_teams: set[int],
     extra += [f"scope : (a{author_id})"] if author_id is not None else []
     if not all_revisions:  # an earlier version's tokens are its own facts, not the current
         extra += [f'scope : ("{token}")' for token in _fact_scope(filters)]
-    years = _year_scope(filters.occurred_from, filters.occurred_before)
+    years = _year_scope(filters.occurred_from, filters.occurred_before, present_years)
     shards = []
     for team, cases in sorted(by_team.items()):
         scope = [] if team in whole_teams and case_id is None else [
@@ -103,27 +104,29 @@ def shards_for(visible: Iterable[tuple[int, int | None]], whole_teams: set[int],
     return tuple(shards)
 
 
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+MAX_YEAR_TOKENS = 12
 
 
-def _year_scope(start: str | None, before: str | None) -> str:
+def _year_scope(start: str | None, before: str | None, present: Iterable[int]) -> str:
     """The year tokens of a range of when entries happened, as a clause to append: AND the
-    years in it, or (with an open end) NOT the years outside it. Like every scope token it
-    only narrows what FTS5 reads; partial years are left to the SQL."""
+    years in it, or NOT those outside it, whichever names fewer of the years `present` in
+    the index (every year an indexed revision happened in). Like every scope token it only
+    narrows what FTS5 reads; partial years are left to the SQL."""
     first = int(start[:4]) if start else None
     last = None
     if before:  # exclusive: a range up to 1 January ends the year before
         last = int(before[:4]) - (1 if before[4:10] == "-01-01" else 0)
-    if first is not None and last is not None:
-        if last < first or last - first > 200:
-            return ""  # empty (the SQL says so) or too wide to be worth it
-        years = range(first, last + 1)
-        return "AND scope : (" + " OR ".join(f"y{year}" for year in years) + ")"
-    outside = (range(EARLIEST_YEAR, first) if first is not None
-               else range(last + 1, LATEST_YEAR + 1) if last is not None else range(0))
-    if not outside:
-        return ""
-    return "NOT scope : (" + " OR ".join(f"y{year}" for year in outside) + ")"
+    inside, outside = [], []
+    for year in sorted(set(present)):
+        within = (first is None or year >= first) and (last is None or year <= last)
+        (inside if within else outside).append(f"y{year}")
+    if not outside or not inside:
+        return ""  # every year is in range; or none is, which the SQL finds at once
+    if len(inside) <= len(outside) and len(inside) <= MAX_YEAR_TOKENS:
+        return "AND scope : (" + " OR ".join(inside) + ")"
+    if len(outside) <= MAX_YEAR_TOKENS:
+        return "NOT scope : (" + " OR ".join(outside) + ")"
+    return ""
 
 
 def _fact_scope(filters: Filters) -> list[str]:

@@ -224,8 +224,12 @@ def m004_team_shards(db: Database) -> None:
         DROP TABLE entry_search;
         DROP VIEW entry_search_content;
         CREATE TABLE search_shards (team_id INTEGER PRIMARY KEY);
+        -- Every year an indexed revision happened in: date ranges name the years they need.
+        CREATE TABLE search_years (year TEXT PRIMARY KEY) WITHOUT ROWID;
+        INSERT INTO search_years SELECT DISTINCT substr(occurred_at, 1, 4) FROM entry_search_rows;
         CREATE TRIGGER entry_revisions_search_rows AFTER INSERT ON entry_revisions
         BEGIN
+            INSERT OR IGNORE INTO search_years VALUES (substr(NEW.occurred_at, 1, 4));
             UPDATE entry_search_rows SET latest = 0
                 WHERE entry_id = NEW.entry_id AND latest = 1 AND number < NEW.number;
             INSERT INTO entry_search_rows
@@ -318,6 +322,12 @@ def add_shard(db: Database, team_id: int | None) -> str:
     return table
 
 
+def years(db: Database) -> list[int]:
+    """Every year an indexed revision happened in."""
+    return [int(row[0]) for row in db.conn.execute("SELECT year FROM search_years")
+            if str(row[0]).isdigit()]
+
+
 def shard_tables(db: Database) -> list[str]:
     return [shard_table(row["team_id"])
             for row in db.query("SELECT team_id FROM search_shards ORDER BY team_id")]
@@ -337,6 +347,8 @@ def rebuild(db: Database, *, optimize: bool = True) -> int:
         " r.number = e.revision_count, r.kind, r.occurred_at, e.author_id,"
         " coalesce(e.finalised_at, r.created_at)"
         " FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id")
+    db.execute("INSERT OR IGNORE INTO search_years"
+               " SELECT DISTINCT substr(occurred_at, 1, 4) FROM entry_search_rows")
     for table in shard_tables(db):
         db.execute(f"INSERT INTO {table} ({table}) VALUES ('rebuild')")
         if optimize:
@@ -358,7 +370,9 @@ def index_agrees(db: Database) -> bool:
     """Every team has a shard; FTS5's own check that each shard holds exactly the tokens of
     its team's stored text (and scope); and the compact rows match the revisions and which
     one is latest."""
-    if one_row(db, "SELECT 1 AS x FROM teams WHERE id NOT IN (SELECT team_id FROM search_shards)"):
+    if one_row(db, "SELECT 1 AS x FROM teams WHERE id NOT IN (SELECT team_id FROM search_shards)"
+               " UNION ALL SELECT 1 FROM entry_search_rows WHERE substr(occurred_at, 1, 4)"
+               " NOT IN (SELECT year FROM search_years)"):
         return False
     try:
         for table in shard_tables(db):
