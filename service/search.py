@@ -201,7 +201,7 @@ def search(db: Database, user: User, request: SearchRequest, hints: list[str] | 
 def _visible_cases(db: Database, user: User) -> list[dict[str, Any]]:
     if not user.roles & CASE_ROLES:
         return []
-    return case_rows.cases_visible_to(db, user.id, user.team_id, user.team_wide)
+    return case_rows.visible_case_keys(db, user.id, user.team_id, user.team_wide)
 
 
 def _case_in(db: Database, user: User, case_id: int, visible: list[dict[str, Any]]
@@ -262,7 +262,8 @@ def _run(db: Database, filters: search_rows.Filters, request: SearchRequest,
         + ([request.person] if request.person else []),
         [r["value"] for r in facet_rows if r["facet"] == "author"]
         + [r["author_id"] for r in rows])
-    results.hits = [_hit(row, passages.get(row["revision_id"], ""), positions, names, results)
+    cases = {c["id"]: c for c in results.visible_cases}
+    results.hits = [_hit(row, passages.get(row["revision_id"], ""), positions, names, cases)
                     for row in rows]
     results.facets = _facets(facet_rows, names, request, results.visible_cases)
     if not results.total and request.revisions == "latest" and filters.words:
@@ -271,8 +272,9 @@ def _run(db: Database, filters: search_rows.Filters, request: SearchRequest,
 
 
 def _hit(row: dict[str, Any], passage: str, positions: dict[int, int],
-         names: dict[str, dict[int, dict[str, Any]]], results: SearchResults) -> dict[str, Any]:
-    case = next((c for c in results.visible_cases if c["id"] == row["case_id"]), {})
+         names: dict[str, dict[int, dict[str, Any]]], cases: dict[int, dict[str, Any]]
+         ) -> dict[str, Any]:
+    case = cases.get(row["case_id"], {})
     author = names["author"].get(row["author_id"], {})
     page = positions.get(row["entry_id"], 0) // NARRATIVE_PAGE_SIZE + 1
     return {
