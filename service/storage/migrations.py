@@ -182,6 +182,12 @@ def m004_access_log(db: Database) -> None:
     )
 
 
+@migrations()
+def m005_cases_team(db: Database) -> None:
+    # A reviewer's or manager's visible cases are their team's: found by team, not by a scan.
+    db.execute("CREATE INDEX cases_team ON cases (team_id)")
+
+
 def migrate(db: Database) -> None:
     """Apply every migration set, core first. Each storage module owns its own set."""
     from service.storage import chronology, dashboard, facts, search_index, transcriptions

@@ -162,10 +162,8 @@ class Candidate(NamedTuple):
     kind: str
     author_id: int
     occurred_at: str
-    number: int
-    latest: int
-    recorded_at: str
     shard: int  # index into Filters.shards (0 without words)
+    facet_keys: str  # see search_index.FACET_KEY
 
 
 Row = tuple[Any, ...]  # a Candidate's fields, as SQL returns them
@@ -184,8 +182,8 @@ class Found:
 
 
 _CANDIDATE_COLUMNS = ("m.id, m.entry_id, m.case_id, m.kind, m.author_id, m.occurred_at,"
-                      " m.number, m.latest, m.recorded_at, {shard}")
-ID, ENTRY, CASE, KIND, AUTHOR, OCCURRED, SHARD = 0, 1, 2, 3, 4, 5, 9  # Candidate positions
+                      " {shard}, m.facet_keys")
+ID, ENTRY, CASE, KIND, AUTHOR, OCCURRED, SHARD, KEYS = range(8)  # Candidate positions
 # The revision whose facts are current: the latest one of the entry.
 _CURRENT = ("(CASE WHEN m.latest THEN m.number"
             " ELSE (SELECT revision_count FROM entries WHERE id = m.entry_id) END)")
@@ -210,7 +208,8 @@ def find(db: Database, filters: Filters, order: str, limit: int, offset: int, ca
                       reverse=order != "oldest")[offset:offset + limit]
     else:
         page = _by_date(db, filters, order, limit, offset)
-    counted = facet_counts(db, found) if facets else {name: {} for name in FACET_NAMES}
+    counted = (facet_counts(db, found, filters.all_revisions) if facets
+               else {name: {} for name in FACET_NAMES})
     considered = None if exact else cap
     return Found(_with_details(db, page), total, entries, counted, considered)
 
@@ -374,10 +373,12 @@ def _by_date(db: Database, filters: Filters, order: str, limit: int, offset: int
     return found[offset:offset + limit]
 
 
-def facet_counts(db: Database, found: list[Row]) -> dict[str, dict[tuple[Any, Any], int]]:
+def facet_counts(db: Database, found: list[Row], all_revisions: bool
+                 ) -> dict[str, dict[tuple[Any, Any], int]]:
     """Facet counts over `found`: case, kind, author and year from the rows themselves;
     people, themes and risks from the confirmed facts of each entry's latest revision
-    (counting entries)."""
+    (counting entries): the rows' own facet keys when only latest revisions were searched,
+    else the facts themselves."""
     facets: dict[str, dict[tuple[Any, Any], int]] = {name: {} for name in FACET_NAMES}
     if not found:
         return facets
@@ -386,6 +387,13 @@ def facet_counts(db: Database, found: list[Row]) -> dict[str, dict[tuple[Any, An
                                                                       found)).items()}
     years = Counter(c[OCCURRED][:4] for c in found)
     facets["year"] = {(year, None): n for year, n in years.items()}
+    if not all_revisions:  # one row per entry, and its facet keys are its current facts
+        keys = Counter(key for c in found if c[KEYS] for key in c[KEYS].split("\n"))
+        for key, n in keys.items():
+            facet, value, detail = key.split("|")
+            facets[facet][int(value) if facet == "person" else value or None,
+                          detail or None] = n
+        return facets
     # Plain tuples: there can be thousands of groups, and dict rows cost more than SQL.
     for facet, value, detail, n in db.conn.execute(
             "SELECT CASE f.kind WHEN 'child_seen' THEN 'person' ELSE f.kind END AS facet,"
@@ -408,13 +416,13 @@ def _with_details(db: Database, page: list[Row]) -> list[dict[str, Any]]:
     if not page:
         return []
     details = {row[0]: row[1:] for row in db.conn.execute(
-        "SELECT r.id, r.created_at, e.revision_count"
-        " FROM json_each(?) AS j JOIN entry_revisions AS r ON r.id = j.value"
-        " JOIN entries AS e ON e.id = r.entry_id",
+        "SELECT m.id, m.number, m.recorded_at, r.created_at, e.revision_count"
+        " FROM json_each(?) AS j JOIN entry_search_rows AS m ON m.id = j.value"
+        " JOIN entry_revisions AS r ON r.id = m.id JOIN entries AS e ON e.id = m.entry_id",
         [json.dumps([c[ID] for c in page])])}
-    return [{**Candidate(*c)._asdict(), "finalised_at": c[8],
-             "revised_at": details[c[ID]][0], "revision_count": details[c[ID]][1]}
-            for c in page]
+    return [{**Candidate(*c)._asdict(), "number": details[c[ID]][0],
+             "finalised_at": details[c[ID]][1], "revised_at": details[c[ID]][2],
+             "revision_count": details[c[ID]][3]} for c in page]
 
 
 def snippets(db: Database, filters: Filters, rows: list[dict[str, Any]]) -> dict[int, str]:

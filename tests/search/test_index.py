@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from service import entries, search
 from service.accounts import User
 from service.search_query import spellings
+from service.storage import search as search_rows
 from service.storage import search_index
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,6 +204,11 @@ def test_fact_tokens_follow_confirmed_facts(
             entries.amend(demo_db, worker, entry, f"Wombat visit {step}, amended.")
         if step % 15 == 14:
             assert search_index.index_agrees(demo_db)
+            # Facets from the rows' own keys agree with facets counted from the facts.
+            rows = search_rows.candidates(demo_db, search_rows.Filters(
+                visible_case_ids=tuple(range(1, 100))), 1000)[0]
+            assert search_rows.facet_counts(demo_db, rows, False) == search_rows.facet_counts(
+                demo_db, rows, True)
             for wanted in filters:
                 both = _every(demo_db, reviewer, q="wombat", **wanted)
                 assert both == _every(demo_db, reviewer, q="wombat") & _every(
