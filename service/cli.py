@@ -209,13 +209,16 @@ def search_command(query: str, username: str, case_id: int | None, kind: str | N
     results = search.search(db, accounts.get_user_by_name(db, username), wanted, hints,
                             via="cli")
     if as_json:
-        click.echo(json.dumps({"total": results.total, "hints": results.hints,
-                               "results": results.hits}, ensure_ascii=False))
+        click.echo(json.dumps({"total": results.total, "considered": results.considered,
+                               "hints": results.hints, "results": results.hits},
+                              ensure_ascii=False))
         return
     for hint in results.hints:
         click.echo(f"Hint: {hint}", err=True)
     click.echo(f"{results.total} result{'s' if results.total != 1 else ''}"
-               + (f", page {wanted.page} of {results.pages}" if results.pages > 1 else ""))
+               + (f", page {wanted.page} of {results.pages}" if results.pages > 1 else "")
+               + (f"; the most relevant of the newest {results.considered:,}"
+                  if results.considered and wanted.order == "relevance" else ""))
     for hit in results.hits:
         snippet = "".join(f"[{p['text']}]" if p["match"] else p["text"] for p in hit["snippet"])
         version = (f" (version {hit['revision']} of {hit['revision_count']})"
