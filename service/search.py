@@ -231,10 +231,11 @@ def _filters(db: Database, request: SearchRequest, query: ParsedQuery, user: Use
     # Those who see their whole team search its shard whole; other cases (allocations
     # elsewhere, or a worker's own) are named one by one.
     whole = {user.team_id} if user.team_wide and user.team_id is not None else set()
-    dated = request.occurred_from or request.occurred_to
+    years = search_index.years(db) if request.occurred_from or request.occurred_to else []
     return replace(filters, shards=search_rows.shards_for(
-        ((c["id"], c["team_id"]) for c in visible), whole, query.expression, filters,
-        search_index.years(db) if dated else ()))
+        ((c["id"], c["team_id"]) for c in visible), whole, query.expression, filters, years),
+        dates_in_scope=search_rows.dates_in_scope(filters.occurred_from,
+                                                  filters.occurred_before, years))
 
 
 def _iso(day: date | None, plus_days: int = 0) -> str | None:

@@ -61,6 +61,8 @@ class Filters:
     author_id: int | None = None
     kind: str | None = None
     all_revisions: bool = False
+    # The date range is whole years the FTS5 expressions already apply (see dates_in_scope).
+    dates_in_scope: bool = False
 
     @property
     def words(self) -> bool:
@@ -69,9 +71,10 @@ class Filters:
     @property
     def only_scope_filters(self) -> bool:
         """True when every filter is also in the FTS5 expressions (FTS5 alone can count)."""
+        dated = (self.occurred_from or self.occurred_before) and not self.dates_in_scope
         return not (self.person_id or self.seen or self.tag or self.risk or self.assertion
-                    or self.occurred_from or self.occurred_before or self.recorded_from
-                    or self.recorded_before or self.all_revisions)
+                    or dated or self.recorded_from or self.recorded_before
+                    or self.all_revisions)
 
 
 def shards_for(visible: Iterable[tuple[int, int | None]], whole_teams: set[int],
@@ -127,6 +130,19 @@ def _year_scope(start: str | None, before: str | None, present: Iterable[int]) -
     if len(outside) <= MAX_YEAR_TOKENS:
         return "NOT scope : (" + " OR ".join(outside) + ")"
     return ""
+
+
+def dates_in_scope(start: str | None, before: str | None, present: Iterable[int]) -> bool:
+    """True when the range is whole years (from 1 January, up to 1 January) and its year
+    tokens decide it exactly, so FTS5 can count without the SQL date filter."""
+    whole = all(day is None or day[4:10] == "-01-01" for day in (start, before))
+    if not whole or not (start or before):
+        return False
+    first = int(start[:4]) if start else None
+    last = int(before[:4]) - 1 if before else None
+    outside = [y for y in present if (first is not None and y < first)
+               or (last is not None and y > last)]
+    return not outside or bool(_year_scope(start, before, present))
 
 
 def _fact_scope(filters: Filters) -> list[str]:

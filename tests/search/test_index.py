@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlite_utils import Database
 
 from service import entries, search
@@ -228,7 +229,8 @@ def test_a_prefix_that_runs_into_a_suffix_finds_the_word(
 
 
 def test_year_tokens_narrow_date_ranges_without_losing_entries(
-        demo_db: Database, write: Callable[..., int], user: Callable[[str], User]) -> None:
+        demo_db: Database, write: Callable[..., int], user: Callable[[str], User],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     reviewer = user("reviewer")
     # Entries happen from 1900 to tomorrow (entries.py checks); the tokens cover 1900-2100.
     for when in ("1900-03-01", "2024-12-31", "2025-01-01", "2025-06-01", "2026-01-01"):
@@ -241,3 +243,22 @@ def test_year_tokens_narrow_date_ranges_without_losing_entries(
         both = _every(demo_db, reviewer, q="numbat", **wanted)
         assert both == _every(demo_db, reviewer, q="numbat") & _every(demo_db, reviewer, **wanted)
         assert both or wanted == {"from": "2026-01-01", "to": "2024-01-01"}, wanted
+    # Past the candidates, the total is counted apart: by FTS5 alone when the range is whole
+    # years its tokens decide (dates_in_scope), else with the dates in SQL.
+    monkeypatch.setattr(search, "CONSIDERED", 1)
+    for wanted in ranges:
+        expected = _every(demo_db, reviewer, q="numbat", order="newest", **wanted)
+        wanted_request, _ = search.request_from({"q": "numbat", **wanted})
+        assert search.search(demo_db, reviewer, wanted_request).total == len(expected), wanted
+
+
+def test_dates_in_scope_only_for_whole_years_the_tokens_decide() -> None:
+    present = [2024, 2025, 2026]
+    assert search_rows.dates_in_scope("2025-01-01", None, present)
+    assert search_rows.dates_in_scope(None, "2025-01-01", present)
+    assert search_rows.dates_in_scope("2024-01-01", "2027-01-01", present)  # every year
+    assert not search_rows.dates_in_scope("2025-03-01", None, present)
+    assert not search_rows.dates_in_scope(None, "2025-12-31", present)
+    assert not search_rows.dates_in_scope(None, None, present)
+    many = list(range(1990, 2027))  # too many years to name either way
+    assert not search_rows.dates_in_scope("2008-01-01", None, many)
