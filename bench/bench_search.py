@@ -142,7 +142,10 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None,
                         help="Authority file to build, or reuse if it exists")
     parser.add_argument("--keep", action="store_true", help="Keep a temporary authority file")
+    parser.add_argument("--considered", type=int, default=search.CONSIDERED,
+                        help="How many of the newest matches relevance and facets consider")
     args = parser.parse_args()
+    search.CONSIDERED = args.considered
     workdir = None
     if args.db is None:
         workdir = tempfile.mkdtemp(prefix="casenotes-search-bench-")
@@ -161,6 +164,7 @@ def main() -> None:
     print(f"\nSearch benchmark: {entries:,} entries; reviewer sees {visible['reviewer']:,} "
           f"cases, worker {visible['worker']}; {args.runs} timed runs per query, 1 CPU thread"
           f" ({os.cpu_count()} cores on this machine)\n")
+    print(f"relevance and facets over the newest {search.CONSIDERED:,} matches (--considered)")
     print("milliseconds; wall = elapsed, cpu = this thread's CPU time (see Timer)")
     print(f"{'query':<18} {'hits':>6} | {'ours wall p50':>13} {'p95':>6} | {'ours cpu p50':>12}"
           f" {'p95':>6} | {'raw cpu p50':>11} {'p95':>6} | {'ours/raw':>8} |"
@@ -219,7 +223,8 @@ def main() -> None:
     except sqlite3.OperationalError:
         print(f"database {size / 1e6:,.0f} MB = {size / entries:,.0f} bytes per entry")
     print(f"\nreproduce: .venv/bin/python bench/bench_search.py --entries {args.entries} "
-          f"--runs {args.runs}" + (f" --db {args.db}" if not workdir or args.keep else ""))
+          f"--runs {args.runs} --considered {args.considered}"
+          + (f" --db {args.db}" if not workdir or args.keep else ""))
     db.close()
     conn.close()
     if workdir and not args.keep:

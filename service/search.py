@@ -33,10 +33,11 @@ PAGE_SIZE = 20
 FACET_VALUES = 30
 MAX_PAGE = 200
 # When more results match than this, relevance and the facets are worked out over the newest
-# this many (the totals stay exact, and the page says so). A word common across a whole team
-# matches tens of thousands of entries; ranking and grouping them all was most of a search's
-# time, and no one pages past a few thousand (MAX_PAGE).
-CONSIDERED = 5000
+# this many (the totals stay exact, and the page says so; by date, every result is reachable).
+# A word common across a whole team matches tens of thousands of entries, and ranking and
+# grouping them all was most of a search's time: at 1M entries, p95 was ~30 ms with 2,000 and
+# 40-58 ms with 5,000 (bench/bench_search.py). 2,000 is months of a team's recording.
+CONSIDERED = 2000
 ORDERS = {"relevance": "Most relevant", "newest": "Newest first", "oldest": "Oldest first"}
 ASSERTIONS = ("present", "negated", "possible", "hypothetical", "historical", "reported")
 SEEN = {"seen": "Seen", "alone": "Seen alone"}

@@ -16,6 +16,7 @@ slow.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -180,6 +181,7 @@ class Candidate(NamedTuple):
     occurred_at: str
     shard: int  # index into Filters.shards (0 without words)
     facet_keys: str  # see search_index.FACET_KEY
+    score: float | None  # bm25 (lower is better) when ranked by relevance
 
 
 Row = tuple[Any, ...]  # a Candidate's fields, as SQL returns them
@@ -198,8 +200,8 @@ class Found:
 
 
 _CANDIDATE_COLUMNS = ("m.id, m.entry_id, m.case_id, m.kind, m.author_id, m.occurred_at,"
-                      " {shard}, m.facet_keys")
-ID, ENTRY, CASE, KIND, AUTHOR, OCCURRED, SHARD, KEYS = range(8)  # Candidate positions
+                      " {shard}, m.facet_keys, {score}")
+ID, ENTRY, CASE, KIND, AUTHOR, OCCURRED, SHARD, KEYS, SCORE = range(9)  # Candidate positions
 # The revision whose facts are current: the latest one of the entry.
 _CURRENT = ("(CASE WHEN m.latest THEN m.number"
             " ELSE (SELECT revision_count FROM entries WHERE id = m.entry_id) END)")
@@ -210,15 +212,16 @@ def find(db: Database, filters: Filters, order: str, limit: int, offset: int, ca
          *, facets: bool = True) -> Found:
     """One page of matching revisions (best first for `relevance`, else by when they
     happened), how many match, and (with `facets`) the facet counts."""
-    found, index_trusted = candidates(db, filters, cap)
+    relevance = order == "relevance" and filters.words
+    found, index_trusted = candidates(db, filters, cap, scored=relevance)
     exact = len(found) <= cap
     found = found[:cap]
     if exact:
         total, entries = len(found), len({c[ENTRY] for c in found})
     else:
         total, entries = count(db, filters, trust_index=index_trusted)
-    if order == "relevance" and filters.words:
-        page = _ranked(db, filters, found, limit, offset)
+    if relevance:
+        page = _ranked(found, limit, offset)
     elif exact:
         page = sorted(found, key=lambda c: (c[OCCURRED], c[ID]),
                       reverse=order != "oldest")[offset:offset + limit]
@@ -302,22 +305,25 @@ def _visible(filters: Filters, case_ids: Iterable[int]) -> bool:
     return set(case_ids) <= set(filters.visible_case_ids)
 
 
-def candidates(db: Database, filters: Filters, cap: int) -> tuple[list[Row], bool]:
+def candidates(db: Database, filters: Filters, cap: int, *, scored: bool = False
+               ) -> tuple[list[Row], bool]:
     """The newest (highest revision id: most recently recorded) matching revisions, at most
-    cap + 1, in that order (FTS5 reads its lists in rowid order, so it stops there), and
+    cap + 1, in that order (FTS5 reads its lists in rowid order, so it stops there), with
+    their bm25 scores if `scored` (FTS5 scores the rows as it reads them: one pass), and
     whether the scope tokens held: False when a row of a case the user may not see came back
     (then the rows are fetched again with the access rule in SQL)."""
     for check_access in (False, True):
         found: list[Row] = []
         if not filters.words:
             # "+" keeps the planner on the filters' indexes, not walking every row by id.
-            sql, params = _select(filters, None, _CANDIDATE_COLUMNS.format(shard=0),
-                                  check_access)
+            sql, params = _select(filters, None,
+                                  _CANDIDATE_COLUMNS.format(shard=0, score="NULL"), check_access)
             found = db.conn.execute(f"{sql} ORDER BY +m.id DESC LIMIT ?",
                                     [*params, cap + 1]).fetchall()
         for index, shard in enumerate(filters.shards):
-            sql, params = _select(filters, shard, _CANDIDATE_COLUMNS.format(shard=index),
-                                  check_access)
+            score = f"bm25({shard.table}, 1.0, 0.0)" if scored else "NULL"
+            sql, params = _select(filters, shard,
+                                  _CANDIDATE_COLUMNS.format(shard=index, score=score), check_access)
             found += db.conn.execute(f"{sql} ORDER BY {shard.table}.rowid DESC LIMIT ?",
                                      [*params, cap + 1]).fetchall()
         if len(filters.shards) > 1:
@@ -349,29 +355,9 @@ def count(db: Database, filters: Filters, *, trust_index: bool = True) -> tuple[
     return results, entries
 
 
-def _ranked(db: Database, filters: Filters, found: list[Row], limit: int, offset: int
-            ) -> list[Row]:
-    """The page of `found`, best first. FTS5 ranks (bm25) each shard's rows in the range of
-    revision ids the candidates span; rows in that range that are not candidates (other
-    filters, earlier versions) are passed over."""
-    wanted = offset + limit
-    scored: list[tuple[float, Row]] = []
-    for index, shard in enumerate(filters.shards):
-        mine = {c[ID]: c for c in found if c[SHARD] == index}
-        if not mine:
-            continue
-        kept, last = 0, None
-        for rowid, score in db.conn.execute(
-                f"SELECT rowid, bm25({shard.table}, 1.0, 0.0) AS score FROM {shard.table}"
-                f" WHERE {shard.table} MATCH ? AND rowid BETWEEN ? AND ? ORDER BY score",
-                [shard.match, min(mine), max(mine)]):
-            if kept >= wanted and score != last:
-                break  # past the page, and past any tie with its last row
-            if rowid in mine:
-                scored.append((score, mine[rowid]))
-                kept, last = kept + 1, score
-    scored.sort(key=lambda pair: (pair[0], -pair[1][ID]))
-    return [candidate for _, candidate in scored[offset:wanted]]
+def _ranked(found: list[Row], limit: int, offset: int) -> list[Row]:
+    """The page of `found`, best (lowest bm25) first; ties newest first."""
+    return heapq.nsmallest(offset + limit, found, key=lambda c: (c[SCORE], -c[ID]))[offset:]
 
 
 def _by_date(db: Database, filters: Filters, order: str, limit: int, offset: int
@@ -380,7 +366,8 @@ def _by_date(db: Database, filters: Filters, order: str, limit: int, offset: int
     direction = "ASC" if order == "oldest" else "DESC"
     found: list[Row] = []
     for index, shard in enumerate(filters.shards or (None,)):
-        sql, params = _select(filters, shard, _CANDIDATE_COLUMNS.format(shard=index),
+        sql, params = _select(filters, shard,
+                              _CANDIDATE_COLUMNS.format(shard=index, score="NULL"),
                               check_access=True)
         found += db.conn.execute(
             f"{sql} ORDER BY m.occurred_at {direction}, m.id {direction} LIMIT ?",
