@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -73,15 +73,19 @@ class SearchRequest:
         return {f.name: getattr(self, f.name) for f in fields(self)
                 if f.name not in skip and getattr(self, f.name) not in (None, "")}
 
+    @cached_property
+    def _values(self) -> dict[str, Any]:
+        # Every facet value links to this search changed a little: read the fields once.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
     def params(self, **changes: Any) -> dict[str, str]:
         """URL parameters for this search with `changes` (None removes one); page resets."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update({"page": None}, **changes)
-        defaults = {"order": "relevance", "revisions": "latest", "page": 1}
+        values = {**self._values, "page": None, **changes}
         return {PARAMS_OUT.get(k, k): str(v) for k, v in values.items()
-                if v not in (None, "") and defaults.get(k) != v}
+                if v not in (None, "") and PARAM_DEFAULTS.get(k) != v}
 
 
+PARAM_DEFAULTS = {"order": "relevance", "revisions": "latest", "page": 1}
 # URL names that differ from the field names.
 PARAMS_OUT = {"occurred_from": "from", "occurred_to": "to"}
 PARAMS_IN = {v: k for k, v in PARAMS_OUT.items()}

@@ -182,6 +182,7 @@ class Candidate(NamedTuple):
     shard: int  # index into Filters.shards (0 without words)
     facet_keys: str  # see search_index.FACET_KEY
     score: float | None  # bm25 (lower is better) when ranked by relevance
+    year: str  # when it happened
 
 
 Row = tuple[Any, ...]  # a Candidate's fields, as SQL returns them
@@ -200,8 +201,8 @@ class Found:
 
 
 _CANDIDATE_COLUMNS = ("m.id, m.entry_id, m.case_id, m.kind, m.author_id, m.occurred_at,"
-                      " {shard}, m.facet_keys, {score}")
-ID, ENTRY, CASE, KIND, AUTHOR, OCCURRED, SHARD, KEYS, SCORE = range(9)  # Candidate positions
+                      " {shard}, m.facet_keys, {score}, substr(m.occurred_at, 1, 4)")
+ID, ENTRY, CASE, KIND, AUTHOR, OCCURRED, SHARD, KEYS, SCORE, YEAR = range(10)  # positions
 # The revision whose facts are current: the latest one of the entry.
 _CURRENT = ("(CASE WHEN m.latest THEN m.number"
             " ELSE (SELECT revision_count FROM entries WHERE id = m.entry_id) END)")
@@ -385,13 +386,12 @@ def facet_counts(db: Database, found: list[Row], all_revisions: bool
     facets: dict[str, dict[tuple[Any, Any], int]] = {name: {} for name in FACET_NAMES}
     if not found:
         return facets
-    for name, position in (("case", CASE), ("kind", KIND), ("author", AUTHOR)):
+    for name, position in (("case", CASE), ("kind", KIND), ("author", AUTHOR), ("year", YEAR)):
         facets[name] = {(value, None): n for value, n in Counter(map(itemgetter(position),
                                                                       found)).items()}
-    years = Counter(c[OCCURRED][:4] for c in found)
-    facets["year"] = {(year, None): n for year, n in years.items()}
     if not all_revisions:  # one row per entry, and its facet keys are its current facts
-        keys = Counter(key for c in found if c[KEYS] for key in c[KEYS].split("\n"))
+        keys = Counter("\n".join(filter(None, map(itemgetter(KEYS), found))).split("\n"))
+        keys.pop("", None)
         for key, n in keys.items():
             facet, value, detail = key.split("|")
             facets[facet][int(value) if facet == "person" else value or None,
