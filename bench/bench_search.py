@@ -5,8 +5,9 @@ Run:  .venv/bin/python bench/bench_search.py --entries 1000000 [--runs 20] [--db
 Builds (or reuses, with --db on an existing file) an authority with bench/authority.py, then
 times each query of the set through service.search.search (parsing, access scoping, page,
 snippets, facet counts and the access-log write), and the very same SELECT statements it
-issued replayed as raw SQL on a bare sqlite3 connection. Also: the bulk index build rate, the
-live (trigger) indexing rate, and database size per entry. Prints figures; asserts nothing.
+issued replayed as raw SQL on a bare sqlite3 connection (the baseline), taken in turn within
+each run. Also: the bulk index build rate, the live (trigger) indexing rate, and database size
+per entry. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -73,42 +74,36 @@ class Timer:
         self.cpu.append((time.thread_time() - self._cpu) * 1000)
 
 
-def _time_lean(db: Any, user: accounts.User, params: dict[str, str], runs: int) -> Timer:
-    """Results and their number only (the API's facets=false)."""
-    timer = Timer()
-    for _ in range(runs):
-        with timer:
-            wanted, hints = search.request_from(params)
-            search.search(db, user, wanted, hints, facets=False)
-    return timer
-
-
-def _time_ours(db: Any, user: accounts.User, params: dict[str, str], runs: int
-               ) -> tuple[Timer, list[tuple[str, Any]], int]:
+def _statements(db: Any, user: accounts.User, params: dict[str, str]
+                ) -> tuple[list[str], int]:
+    """The SELECTs one search issues (parameters expanded), and how many results it has."""
     statements: list[str] = []
     wanted, hints = search.request_from(params)
-    db.conn.set_trace_callback(statements.append)  # each statement, parameters expanded
+    db.conn.set_trace_callback(statements.append)
     try:
         results = search.search(db, user, wanted, hints)
     finally:
         db.conn.set_trace_callback(None)
-    reads = [(sql, None) for sql in statements
-             if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
-    timer = Timer()
+    return [sql for sql in statements
+            if sql.lstrip().upper().startswith(("SELECT", "WITH"))], results.total
+
+
+def _time_all(db: Any, conn: sqlite3.Connection, user: accounts.User, params: dict[str, str],
+              reads: list[str], runs: int) -> tuple[Timer, Timer, Timer]:
+    """Ours, the same SELECTs raw, and ours without facets, taken in turn within each run,
+    so that all three meet the same machine (a shared host drifts by tens of percent)."""
+    ours, raw, lean = Timer(), Timer(), Timer()
     for _ in range(runs):
-        with timer:
+        with ours:
             wanted, hints = search.request_from(params)
             search.search(db, user, wanted, hints)
-    return timer, reads, results.total
-
-
-def _time_raw(conn: sqlite3.Connection, reads: list[tuple[str, Any]], runs: int) -> Timer:
-    timer = Timer()
-    for _ in range(runs):
-        with timer:
-            for sql, params in reads:
-                conn.execute(sql, params or ()).fetchall()
-    return timer
+        with raw:
+            for sql in reads:
+                conn.execute(sql).fetchall()
+        with lean:
+            wanted, hints = search.request_from(params)
+            search.search(db, user, wanted, hints, facets=False)
+    return ours, raw, lean
 
 
 def _live_index_rate(path: Path, count: int) -> float:
@@ -173,9 +168,8 @@ def main() -> None:
                                       "lean": [], "lean_wall": []}
     for name, who, params in QUERIES:
         params = {k: (str(case) if v == "CASE" else v) for k, v in params.items()}
-        ours, reads, hits = _time_ours(db, users[who], params, args.runs)
-        raw = _time_raw(conn, reads, args.runs)
-        lean = _time_lean(db, users[who], params, args.runs)
+        reads, hits = _statements(db, users[who], params)
+        ours, raw, lean = _time_all(db, conn, users[who], params, reads, args.runs)
         totals["wall"] += ours.wall
         totals["cpu"] += ours.cpu
         totals["raw"] += raw.cpu
