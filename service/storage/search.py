@@ -357,8 +357,9 @@ def count(db: Database, filters: Filters, *, trust_index: bool = True) -> tuple[
 
 
 def _ranked(found: list[Row], limit: int, offset: int) -> list[Row]:
-    """The page of `found`, best (lowest bm25) first; ties newest first."""
-    return heapq.nsmallest(offset + limit, found, key=lambda c: (c[SCORE], -c[ID]))[offset:]
+    """The page of `found`, best (lowest bm25) first; ties newest first (`found` is newest
+    first, and nsmallest keeps the order of equals)."""
+    return heapq.nsmallest(offset + limit, found, key=itemgetter(SCORE))[offset:]
 
 
 def _by_date(db: Database, filters: Filters, order: str, limit: int, offset: int
