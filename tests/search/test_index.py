@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -262,3 +263,35 @@ def test_dates_in_scope_only_for_whole_years_the_tokens_decide() -> None:
     assert not search_rows.dates_in_scope(None, None, present)
     many = list(range(1990, 2027))  # too many years to name either way
     assert not search_rows.dates_in_scope("2008-01-01", None, many)
+
+
+def test_a_new_team_gets_its_own_index(demo_db: Database, write: Callable[..., int],
+                                       user: Callable[[str], User]) -> None:
+    from service import accounts
+
+    team = accounts.add_team(demo_db, "Northfield Family Support")
+    assert search_index.shard_table(team) in search_index.shard_tables(demo_db)
+    reviewer = accounts.add_user(demo_db, "northfield-rev", "a long enough password 1",
+                                 ["reviewer"], team="Northfield Family Support")
+    entry = write("RFS-1103", "Okapi in a case that moves to the new team.")
+    with demo_db.conn:
+        demo_db.execute("UPDATE cases SET team_id = ? WHERE reference = 'RFS-1103'", [team])
+    assert _found(demo_db, reviewer, "okapi") == {(entry, 1)}
+    assert _found(demo_db, user("reviewer"), "okapi") == set()
+    later = write("RFS-1103", "Okapi again, written in the new team.")
+    assert _found(demo_db, reviewer, "okapi") == {(entry, 1), (later, 1)}
+    assert search_index.index_agrees(demo_db)
+
+
+def test_a_revision_is_never_left_unindexed(demo_db: Database,
+                                           user: Callable[[str], User]) -> None:
+    # A team inserted behind the index's back has no shard: its case's entries are refused
+    # rather than stored unsearchable, and a rebuild gives it one.
+    demo_db.execute("INSERT INTO teams (name, created_at) VALUES ('Raw team', '2026-01-01')")
+    raw = next(demo_db.query("SELECT id FROM teams WHERE name = 'Raw team'"))["id"]
+    assert not search_index.index_agrees(demo_db)
+    with pytest.raises(sqlite3.DatabaseError, match="no search index"), demo_db.conn:
+        demo_db.execute("UPDATE cases SET team_id = ? WHERE reference = 'RFS-1103'", [raw])
+    search.reindex(demo_db)
+    assert search_index.shard_table(raw) in search_index.shard_tables(demo_db)
+    assert search_index.index_agrees(demo_db)
