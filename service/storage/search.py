@@ -3,15 +3,17 @@ storage/search_index.py.
 
 A search with words reads the shards of the teams whose cases the user may see, ANDing the
 words with scope tokens (see search_index). The scope is a pre-filter; the authoritative
-access rule is `case_id IN (visible cases)` on the compact rows, checked on every row a
-search returns or counts (in SQL, or on the returned rows before they are used).
+access rule and filters are plain SQL on the compact rows, applied to every row a search
+returns (in SQL, or checked on the returned rows before they are used). Only a count past the
+candidates is left to FTS5 alone, when the expression decides it exactly: a shard holds
+exactly its team's cases, and the tokens name the visible ones.
 
 One pass finds the candidates: the newest matching revisions, at most `cap` + 1 of them,
-with every filter applied. When no more than `cap` match they are all of it: the count, the
-facets, and the page in any order come from them. When more match, the total is counted
-exactly, but relevance and the facets are worked out over the newest `cap` (the page says
-so): ranking and grouping every one of tens of thousands of matches was what made a search
-slow.
+with every filter applied and (for relevance) their bm25 scores. When no more than `cap`
+match they are all of it: the count, the facets, and the page in any order come from them.
+When more match, the total is counted exactly, but relevance and the facets are worked out
+over the newest `cap` (the page says so): ranking and grouping every one of tens of
+thousands of matches was what made a search slow.
 """
 
 from __future__ import annotations
