@@ -74,15 +74,22 @@ class SearchRequest:
                 if f.name not in skip and getattr(self, f.name) not in (None, "")}
 
     @cached_property
-    def _values(self) -> dict[str, Any]:
-        # Every facet value links to this search changed a little: read the fields once.
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    def _base_params(self) -> dict[str, str]:
+        # Every facet value links to this search changed a little: encode the rest once.
+        return self._encoded({f.name: getattr(self, f.name) for f in fields(self)}
+                             | {"page": None})
+
+    @staticmethod
+    def _encoded(values: dict[str, Any]) -> dict[str, str]:
+        return {PARAMS_OUT.get(k, k): str(v) for k, v in values.items()
+                if v not in (None, "") and PARAM_DEFAULTS.get(k) != v}
 
     def params(self, **changes: Any) -> dict[str, str]:
         """URL parameters for this search with `changes` (None removes one); page resets."""
-        values = {**self._values, "page": None, **changes}
-        return {PARAMS_OUT.get(k, k): str(v) for k, v in values.items()
-                if v not in (None, "") and PARAM_DEFAULTS.get(k) != v}
+        out = dict(self._base_params)
+        for name in changes:
+            out.pop(PARAMS_OUT.get(name, name), None)
+        return out | self._encoded(changes)
 
 
 PARAM_DEFAULTS = {"order": "relevance", "revisions": "latest", "page": 1}
