@@ -126,8 +126,10 @@ def _year_scope(start: str | None, before: str | None, present: Iterable[int]) -
     for year in sorted(set(present)):
         within = (first is None or year >= first) and (last is None or year <= last)
         (inside if within else outside).append(f"y{year}")
-    if not outside or not inside:
-        return ""  # every year is in range; or none is, which the SQL finds at once
+    if not outside:
+        return ""  # every year is in range
+    if not inside:
+        return "AND scope : (y0)"  # no entry happened then: a token no row has
     if len(inside) <= len(outside) and len(inside) <= MAX_YEAR_TOKENS:
         return "AND scope : (" + " OR ".join(inside) + ")"
     if len(outside) <= MAX_YEAR_TOKENS:
