@@ -185,7 +185,6 @@ def search(db: Database, user: User, request: SearchRequest, hints: list[str] | 
     results = SearchResults(request, query, hints=[*(hints or []), *query.hints])
     visible = _visible_cases(db, user)
     results.visible_cases = visible
-    visible_ids = tuple(c["id"] for c in visible)
     if request.case is not None:
         results.case = _case_in(db, user, request.case, visible)
     if not request.q.strip() and not request.filters():
@@ -195,7 +194,7 @@ def search(db: Database, user: User, request: SearchRequest, hints: list[str] | 
                              "for you to search.")
     results.searched = True
     filters = _filters(db, request, query, user, visible)
-    if visible_ids and (query.expression or not request.q.strip()):
+    if filters.visible_case_ids and (query.expression or not request.q.strip()):
         try:
             _run(db, filters, request, results, facets)
         except sqlite3.OperationalError as err:

@@ -33,14 +33,18 @@ def list_cases(db: Database) -> list[dict[str, Any]]:
     ))
 
 
+# The access rule for seeing a case, in one place: allocated to the user, or (for reviewers
+# and managers) in their team. Parameters: user id, team-wide (0/1), team id.
+_VISIBLE = ("cases.id IN (SELECT case_id FROM allocations WHERE user_id = ? AND ended_at IS NULL)"
+            "  OR (? AND cases.team_id IS NOT NULL AND cases.team_id = ?)")
+
+
 def cases_visible_to(db: Database, user_id: int, team_id: int | None,
                      team_wide: bool) -> list[dict[str, Any]]:
     """Cases allocated to the user, plus (for reviewers and managers) the team's cases."""
     return list(db.query(
         "SELECT cases.*, teams.name AS team_name FROM cases"
-        " LEFT JOIN teams ON teams.id = cases.team_id"
-        " WHERE cases.id IN (SELECT case_id FROM allocations WHERE user_id = ? AND ended_at IS NULL)"
-        "  OR (? AND cases.team_id IS NOT NULL AND cases.team_id = ?)"
+        f" LEFT JOIN teams ON teams.id = cases.team_id WHERE {_VISIBLE}"
         " ORDER BY cases.family_name, cases.id",
         [user_id, int(team_wide), team_id],
     ))
@@ -51,9 +55,7 @@ def visible_case_keys(db: Database, user_id: int, team_id: int | None,
     """The same cases as cases_visible_to, with only what a search needs (id, team_id,
     reference, family_name): a reviewer's team can hold a thousand cases."""
     cursor = db.conn.execute(
-        "SELECT id, team_id, reference, family_name FROM cases"
-        " WHERE id IN (SELECT case_id FROM allocations WHERE user_id = ? AND ended_at IS NULL)"
-        "  OR (? AND team_id IS NOT NULL AND team_id = ?)",
+        f"SELECT id, team_id, reference, family_name FROM cases WHERE {_VISIBLE}",
         [user_id, int(team_wide), team_id])
     return [{"id": row[0], "team_id": row[1], "reference": row[2], "family_name": row[3]}
             for row in cursor]

@@ -207,6 +207,7 @@ class Found:
 _CANDIDATE_COLUMNS = ("m.id, m.entry_id, m.case_id, m.kind, m.author_id, m.occurred_at,"
                       " {shard}, m.facet_keys, {score}, substr(m.occurred_at, 1, 4)")
 ID, ENTRY, CASE, KIND, AUTHOR, OCCURRED, SHARD, KEYS, SCORE, YEAR = range(10)  # positions
+_WHEN = itemgetter(OCCURRED, ID)  # by when it happened, then as recorded
 # The revision whose facts are current: the latest one of the entry.
 _CURRENT = ("(CASE WHEN m.latest THEN m.number"
             " ELSE (SELECT revision_count FROM entries WHERE id = m.entry_id) END)")
@@ -228,8 +229,7 @@ def find(db: Database, filters: Filters, order: str, limit: int, offset: int, ca
     if relevance:
         page = _ranked(found, limit, offset)
     elif exact:
-        page = sorted(found, key=lambda c: (c[OCCURRED], c[ID]),
-                      reverse=order != "oldest")[offset:offset + limit]
+        page = sorted(found, key=_WHEN, reverse=order != "oldest")[offset:offset + limit]
     else:
         page = _by_date(db, filters, order, limit, offset)
     counted = (facet_counts(db, found, filters.all_revisions) if facets
@@ -378,7 +378,7 @@ def _by_date(db: Database, filters: Filters, order: str, limit: int, offset: int
         found += db.conn.execute(
             f"{sql} ORDER BY m.occurred_at {direction}, m.id {direction} LIMIT ?",
             [*params, offset + limit]).fetchall()
-    found.sort(key=lambda c: (c[OCCURRED], c[ID]), reverse=order != "oldest")
+    found.sort(key=_WHEN, reverse=order != "oldest")
     return found[offset:offset + limit]
 
 

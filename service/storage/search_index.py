@@ -164,8 +164,6 @@ def m003_prefix_index(db: Database) -> None:
     )
 
 
-
-
 # m004: one index per team (see the module docstring). Rebuilding a 1M-entry authority's
 # index this way costs about the same as one table; a whole-team search at that size went
 # from ~70 ms to ~7 ms in ranking, most of which had been FTS5 reading the query words'
@@ -198,13 +196,19 @@ def _fact_token(f: str) -> str:
             f" || ' r' || {label} || 'x' || coalesce({f}.assertion, '') END")
 
 
+def _each_fact(value: str, separator: str, entry: str, number: str, where: str = "") -> str:
+    """The distinct `value`s (over facts `f`) of revision `number` of `entry`'s people,
+    children seen, themes and risks, joined by `separator` in a fixed order, so the same
+    facts always give the same text ('' for none)."""
+    return (f"coalesce((SELECT group_concat(v, {separator}) FROM (SELECT DISTINCT {value} AS v"
+            f" FROM facts AS f WHERE f.entry_id = {entry} AND f.revision = {number}"
+            f" AND f.kind IN ('person', 'child_seen', 'tag', 'risk'){where} ORDER BY v)), '')")
+
+
 def _facts(entry: str, number: str, skip: str = "") -> str:
-    """The fact tokens of revision `number` of `entry`: each distinct one once, in a fixed
-    order, so the same facts always give the same scope (FTS5 deletes by re-tokenizing)."""
-    return ("coalesce((SELECT ' ' || group_concat(t, ' ') FROM (SELECT DISTINCT"
-            f" {_fact_token('f')} AS t FROM facts AS f WHERE f.entry_id = {entry}"
-            f" AND f.revision = {number} AND f.kind IN ('person', 'child_seen', 'tag', 'risk')"
-            f"{skip} ORDER BY t)), '')")
+    """The fact tokens of a revision, each after a space (FTS5 deletes by re-tokenizing, so
+    the same facts must always give the same scope)."""
+    return _each_fact(f"' ' || {_fact_token('f')}", "''", entry, number, skip)
 
 
 # Facet keys: "facet|value|detail" for each distinct person, theme and risk a revision's
@@ -216,10 +220,8 @@ FACET_KEY = ("CASE WHEN f.kind IN ('person', 'child_seen') THEN 'person|' || f.p
 
 
 def _facet_keys(entry: str, number: str) -> str:
-    return ("coalesce((SELECT group_concat(k, char(10)) FROM (SELECT DISTINCT"
-            f" {FACET_KEY} AS k FROM facts AS f WHERE f.entry_id = {entry}"
-            f" AND f.revision = {number} AND f.kind IN ('person', 'child_seen', 'tag', 'risk')"
-            " AND (f.person_id IS NOT NULL OR f.kind IN ('tag', 'risk')) ORDER BY k)), '')")
+    return _each_fact(FACET_KEY, "char(10)", entry, number,
+                      " AND (f.person_id IS NOT NULL OR f.kind IN ('tag', 'risk'))")
 
 
 # An earlier version: a later revision of its entry exists.
