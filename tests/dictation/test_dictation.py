@@ -31,12 +31,17 @@ def test_upload_job_done_transcript(client: TestClient, demo_db: Database, setti
     done = wait_for(client, headers, job["id"])
     assert done["status"] == "done", done["error"]
     assert done["progress"] == 1 and done["model"] == "tiny.en"
-    assert "today" in done["text"].lower() and len(done["segments"]) >= 2
-    assert all(s["end"] > s["start"] for s in done["segments"])
+    # Whisper decides how many segments a 14 s clip makes (one or more, by model version).
+    segments = done["segments"]
+    assert "today" in done["text"].lower() and segments
+    assert all(s["end"] > s["start"] for s in segments)
+    assert " ".join(s["text"] for s in segments) == done["text"]
     # Segments can be asked for from a number on, as the page polls.
-    later = client.get(f"/api/v1/dictations/{job['id']}?after=1", headers=headers).json()
-    assert later["segments"] == done["segments"][1:] and later["segment_count"] == len(
-        done["segments"])
+    for after in range(len(segments) + 1):
+        later = client.get(f"/api/v1/dictations/{job['id']}?after={after}",
+                           headers=headers).json()
+        assert later["segments"] == segments[after:]
+        assert later["segment_count"] == len(segments)
     # The draft is the worker's to change: the transcript does not overwrite it.
     draft = client.get(f"/api/v1/entries/{entry['id']}", headers=headers).json()
     assert draft["draft_text"] == "Typed first."
