@@ -23,6 +23,7 @@ import sqlite3
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from service import fact_kinds
 from service.storage.db import one_row
 
 migrations = Migrations("casenotes-search")
@@ -183,17 +184,73 @@ def _base(revision: str = "r") -> str:
             f" || ' y' || substr({revision}.occurred_at, 1, 4)")
 
 
+# How each kind's confirmed facts (alias `f`) become scope tokens, by the kind's
+# `search_scheme` (service/fact_kinds.py), so the index can apply the person, child seen
+# (alone), theme and risk filters. L is the kind's `search_letter`.
+def _label(f: str) -> str:
+    return f"replace({f}.label, '_', '')"
+
+
+TOKEN_SCHEMES = {
+    # L<person>
+    "person": lambda f, letter: f"'{letter}' || {f}.person_id",
+    # L, p<person>, L<person>, and when seen alone l, l<person>
+    "child_seen": lambda f, letter: (
+        f"'{letter}' || coalesce(' p' || {f}.person_id || ' {letter}' || {f}.person_id, '')"
+        f" || CASE WHEN {f}.alone THEN ' l' || coalesce(' l' || {f}.person_id, '') ELSE '' END"),
+    # L<label>
+    "label": lambda f, letter: f"'{letter}' || {_label(f)}",
+    # L<label>, x<assertion>, L<label>x<assertion>
+    "label_assertion": lambda f, letter: (
+        f"'{letter}' || {_label(f)} || ' x' || coalesce({f}.assertion, '')"
+        f" || ' {letter}' || {_label(f)} || 'x' || coalesce({f}.assertion, '')"),
+}
+# Each scheme's facet value ("facet|value|detail"), and whether a fact without a person
+# still counts (a person facet needs a person on the record).
+_FACET_VALUE = {
+    "person": ("f.person_id", "''", False),
+    "child_seen": ("f.person_id", "''", False),
+    "label": ("coalesce(f.label, '')", "''", True),
+    "label_assertion": ("coalesce(f.label, '')", "coalesce(f.assertion, '')", True),
+}
+
+
+def searched_kinds() -> tuple[fact_kinds.FactKind, ...]:
+    """The kinds that give their revision scope tokens and facet keys."""
+    return tuple(k for k in fact_kinds.all_kinds() if k.search_scheme)
+
+
+def _quoted(names: list[str]) -> str:
+    return "(" + ", ".join(f"'{n}'" for n in names) + ")"
+
+
+def searched_in() -> str:
+    """The searched kinds as an SQL list: ('person', 'risk', ...)."""
+    return _quoted([k.name for k in searched_kinds()])
+
+
 def _fact_token(f: str) -> str:
-    """The tokens a confirmed fact (alias `f`) gives its revision, so the index can apply the
-    person, child seen (alone), theme and risk filters: p<person>, s, s<person>, l,
-    l<person>, g<theme>, r<risk>, x<assertion>, r<risk>x<assertion>."""
-    label = f"replace({f}.label, '_', '')"
-    return (f"CASE {f}.kind WHEN 'person' THEN 'p' || {f}.person_id"
-            f" WHEN 'child_seen' THEN 's' || coalesce(' p' || {f}.person_id || ' s' || {f}.person_id, '')"
-            f" || CASE WHEN {f}.alone THEN ' l' || coalesce(' l' || {f}.person_id, '') ELSE '' END"
-            f" WHEN 'tag' THEN 'g' || {label}"
-            f" WHEN 'risk' THEN 'r' || {label} || ' x' || coalesce({f}.assertion, '')"
-            f" || ' r' || {label} || 'x' || coalesce({f}.assertion, '') END")
+    """The tokens a confirmed fact (alias `f`) gives its revision (see TOKEN_SCHEMES)."""
+    branches = " ".join(f"WHEN '{k.name}' THEN {TOKEN_SCHEMES[k.search_scheme](f, k.search_letter)}"
+                        for k in searched_kinds() if k.search_scheme)
+    return f"CASE {f}.kind {branches} END"
+
+
+def facet_sql(f: str = "f") -> tuple[str, str, str, str]:
+    """SQL over facts `f` for each searched kind's facet name, value and detail, and the
+    condition for a fact to count in its facet."""
+    kinds = searched_kinds()
+
+    def case(part: int | None) -> str:
+        return f"CASE {f}.kind " + " ".join(
+            f"WHEN '{k.name}' THEN "
+            + (f"'{k.facet}'" if part is None else
+               _FACET_VALUE[k.search_scheme][part].replace("f.", f"{f}."))  # type: ignore[index]
+            for k in kinds) + " END"
+
+    always = [k.name for k in kinds if _FACET_VALUE[k.search_scheme][2]]  # type: ignore[index]
+    counted = f"({f}.person_id IS NOT NULL OR {f}.kind IN {_quoted(always)})"
+    return case(None), case(0), case(1), counted
 
 
 def _each_fact(value: str, separator: str, entry: str, number: str, where: str = "") -> str:
@@ -202,7 +259,7 @@ def _each_fact(value: str, separator: str, entry: str, number: str, where: str =
     facts always give the same text ('' for none)."""
     return (f"coalesce((SELECT group_concat(v, {separator}) FROM (SELECT DISTINCT {value} AS v"
             f" FROM facts AS f WHERE f.entry_id = {entry} AND f.revision = {number}"
-            f" AND f.kind IN ('person', 'child_seen', 'tag', 'risk'){where} ORDER BY v)), '')")
+            f" AND f.kind IN {searched_in()}{where} ORDER BY v)), '')")
 
 
 def _facts(entry: str, number: str, skip: str = "") -> str:
@@ -214,20 +271,23 @@ def _facts(entry: str, number: str, skip: str = "") -> str:
 # Facet keys: "facet|value|detail" for each distinct person, theme and risk a revision's
 # confirmed facts give it, newline-separated, so a search tallies facets from the rows it
 # already read instead of joining thousands of facts.
-FACET_KEY = ("CASE WHEN f.kind IN ('person', 'child_seen') THEN 'person|' || f.person_id || '|'"
-             " ELSE f.kind || '|' || coalesce(f.label, '') || '|' ||"
-             " CASE f.kind WHEN 'risk' THEN coalesce(f.assertion, '') ELSE '' END END")
+def _facet_key() -> str:
+    name, value, detail, _ = facet_sql("f")
+    return f"{name} || '|' || {value} || '|' || {detail}"
 
 
 def _facet_keys(entry: str, number: str) -> str:
-    return _each_fact(FACET_KEY, "char(10)", entry, number,
-                      " AND (f.person_id IS NOT NULL OR f.kind IN ('tag', 'risk'))")
+    return _each_fact(_facet_key(), "char(10)", entry, number, f" AND {facet_sql('f')[3]}")
 
 
 # An earlier version: a later revision of its entry exists.
 _OLD = ("CASE WHEN EXISTS (SELECT 1 FROM entry_revisions AS x WHERE x.entry_id = r.entry_id"
         f" AND x.number > r.number) THEN ' {OLD_VERSION}' ELSE '' END")
-_SCOPE = f"{_base()} || {_OLD} || {_facts('r.entry_id', 'r.number')}"
+def _scope() -> str:
+    """The whole scope of revision `r` of entry `e`."""
+    return f"{_base()} || {_OLD} || {_facts('r.entry_id', 'r.number')}"
+
+
 _TEAM_OF_NEW = ("(SELECT coalesce(c.team_id, 0) FROM entries AS e JOIN cases AS c"
                 " ON c.id = e.case_id WHERE e.id = NEW.entry_id)")
 
@@ -259,7 +319,7 @@ def m004_team_shards(db: Database) -> None:
                 FROM entries AS e WHERE e.id = NEW.entry_id;
         END;
         CREATE TRIGGER facts_search_rows AFTER INSERT ON facts
-        WHEN NEW.kind IN ('person', 'child_seen', 'tag', 'risk')
+        WHEN NEW.kind IN {searched_in()}
         BEGIN
             UPDATE entry_search_rows SET facet_keys =
                 {_facet_keys('entry_search_rows.entry_id', 'entry_search_rows.number')}
@@ -288,7 +348,7 @@ def add_shard(db: Database, team_id: int | None) -> str:
                 " WHERE r.entry_id = NEW.entry_id AND r.number = NEW.number - 1")
     statements = [
         f"""CREATE VIEW {table}_content AS
-            SELECT r.id AS id, r.text AS text, {_SCOPE} AS scope, e.case_id AS case_id
+            SELECT r.id AS id, r.text AS text, {_scope()} AS scope, e.case_id AS case_id
             FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id
             JOIN cases AS c ON c.id = e.case_id WHERE coalesce(c.team_id, 0) = {team}""",
         f"""CREATE VIRTUAL TABLE {table} USING fts5(
@@ -313,7 +373,7 @@ def add_shard(db: Database, team_id: int | None) -> str:
             END""",
         # A confirmed fact that gives its revision a token it lacked.
         f"""CREATE TRIGGER {table}_facts AFTER INSERT ON facts
-            WHEN {_TEAM_OF_NEW} = {team} AND NEW.kind IN ('person', 'child_seen', 'tag', 'risk')
+            WHEN {_TEAM_OF_NEW} = {team} AND NEW.kind IN {searched_in()}
             AND NOT EXISTS (SELECT 1 FROM facts AS f WHERE f.entry_id = NEW.entry_id
                 AND f.revision = NEW.revision AND f.id != NEW.id
                 AND ({_fact_token('f')}) IS ({_fact_token('NEW')}))
@@ -324,7 +384,7 @@ def add_shard(db: Database, team_id: int | None) -> str:
                     FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id
                     WHERE r.entry_id = NEW.entry_id AND r.number = NEW.revision;
                 INSERT INTO {table} (rowid, text, scope)
-                    SELECT r.id, r.text, {_SCOPE}
+                    SELECT r.id, r.text, {_scope()}
                     FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id
                     WHERE r.entry_id = NEW.entry_id AND r.number = NEW.revision;
             END""",
@@ -332,7 +392,7 @@ def add_shard(db: Database, team_id: int | None) -> str:
             WHEN coalesce(OLD.team_id, 0) = {team} AND coalesce(NEW.team_id, 0) != {team}
             BEGIN
                 INSERT INTO {table} ({table}, rowid, text, scope)
-                    SELECT 'delete', r.id, r.text, {_SCOPE}
+                    SELECT 'delete', r.id, r.text, {_scope()}
                     FROM entries AS e JOIN entry_revisions AS r ON r.entry_id = e.id
                     WHERE e.case_id = OLD.id;
             END""",
