@@ -68,7 +68,8 @@ class FactKind:
     def describe(self, fields: dict[str, Any], names: dict[int, str],
                  labels: dict[str, str]) -> str:
         """The value of a suggestion or decision as the review panel shows it."""
-        return self.chip_text({"text": "", **_as_fact(fields)}, names, labels)
+        return self.chip_text({"text": "", "label": None, "alone": None, "value": None,
+                               **_as_fact(fields)}, names, labels)
 
     def panel_spec(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.plural, "bulk": self.bulk,
@@ -159,6 +160,11 @@ class LabelKind(FactKind):
     def chip_text(self, fact: dict[str, Any], names: dict[int, str],
                   labels: dict[str, str]) -> str:
         return labels.get(fact["label"], fact["label"])
+
+    def describe(self, fields: dict[str, Any], names: dict[int, str],
+                 labels: dict[str, str]) -> str:
+        label = str(fields.get("label"))
+        return labels.get(label, label)
 
 
 class Risk(LabelKind):

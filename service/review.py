@@ -204,7 +204,9 @@ def _public_decision(row: dict[str, Any], names: dict[int, str], labels: dict[st
             "start": row["start"], "end": row["end"], "text": row["text"],
             "fields": row["fields"], "decided_by": row["decided_by"],
             "decided_at": row["decided_at"], "suggestion_id": row["suggestion_id"],
-            "shown": _shown(row["kind"], row["fields"], names, labels)}
+            # A rejection keeps no value: it shows what was suggested.
+            "shown": _shown(row["kind"], row["fields"].get("suggested", {})
+                            if row["decision"] == "rejected" else row["fields"], names, labels)}
 
 
 # --- deciding ---------------------------------------------------------------------------
