@@ -18,7 +18,9 @@ also applies (see storage/search.py).
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Iterable
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -292,6 +294,34 @@ _TEAM_OF_NEW = ("(SELECT coalesce(c.team_id, 0) FROM entries AS e JOIN cases AS 
                 " ON c.id = e.case_id WHERE e.id = NEW.entry_id)")
 
 
+def _revision_rows_trigger() -> str:
+    return f"""CREATE TRIGGER entry_revisions_search_rows AFTER INSERT ON entry_revisions
+        BEGIN
+            INSERT OR IGNORE INTO search_years VALUES (substr(NEW.occurred_at, 1, 4));
+            UPDATE entry_search_rows SET latest = 0
+                WHERE entry_id = NEW.entry_id AND latest = 1 AND number < NEW.number;
+            INSERT INTO entry_search_rows
+                SELECT NEW.id, NEW.entry_id, e.case_id, NEW.number, 1, NEW.kind, NEW.occurred_at,
+                       e.author_id, coalesce(e.finalised_at, NEW.created_at),
+                       {_facet_keys('NEW.entry_id', 'NEW.number')}
+                FROM entries AS e WHERE e.id = NEW.entry_id;
+        END"""
+
+
+def _fact_rows_trigger() -> str:
+    return f"""CREATE TRIGGER facts_search_rows AFTER INSERT ON facts
+        WHEN NEW.kind IN {searched_in()}
+        BEGIN
+            UPDATE entry_search_rows SET facet_keys =
+                {_facet_keys('entry_search_rows.entry_id', 'entry_search_rows.number')}
+                WHERE entry_id = NEW.entry_id AND number = NEW.revision;
+        END"""
+
+
+# The triggers whose SQL depends on the kinds of fact (with each shard's, in add_shard).
+_ROWS_TRIGGERS = (_revision_rows_trigger, _fact_rows_trigger)
+
+
 @migrations()
 def m004_team_shards(db: Database) -> None:
     db.executescript(
@@ -307,24 +337,8 @@ def m004_team_shards(db: Database) -> None:
         ALTER TABLE entry_search_rows ADD COLUMN facet_keys TEXT NOT NULL DEFAULT '';
         UPDATE entry_search_rows SET facet_keys =
             {_facet_keys('entry_search_rows.entry_id', 'entry_search_rows.number')};
-        CREATE TRIGGER entry_revisions_search_rows AFTER INSERT ON entry_revisions
-        BEGIN
-            INSERT OR IGNORE INTO search_years VALUES (substr(NEW.occurred_at, 1, 4));
-            UPDATE entry_search_rows SET latest = 0
-                WHERE entry_id = NEW.entry_id AND latest = 1 AND number < NEW.number;
-            INSERT INTO entry_search_rows
-                SELECT NEW.id, NEW.entry_id, e.case_id, NEW.number, 1, NEW.kind, NEW.occurred_at,
-                       e.author_id, coalesce(e.finalised_at, NEW.created_at),
-                       {_facet_keys('NEW.entry_id', 'NEW.number')}
-                FROM entries AS e WHERE e.id = NEW.entry_id;
-        END;
-        CREATE TRIGGER facts_search_rows AFTER INSERT ON facts
-        WHEN NEW.kind IN {searched_in()}
-        BEGIN
-            UPDATE entry_search_rows SET facet_keys =
-                {_facet_keys('entry_search_rows.entry_id', 'entry_search_rows.number')}
-                WHERE entry_id = NEW.entry_id AND number = NEW.revision;
-        END;
+        {_ROWS_TRIGGERS[0]()};
+        {_ROWS_TRIGGERS[1]()};
         -- A revision must never go unindexed because its team has no shard.
         CREATE TRIGGER entry_revisions_search_shard BEFORE INSERT ON entry_revisions
         WHEN NOT EXISTS (SELECT 1 FROM search_shards WHERE team_id = {_TEAM_OF_NEW})
@@ -408,6 +422,50 @@ def add_shard(db: Database, team_id: int | None) -> str:
         db.execute(statement)
     db.execute("INSERT INTO search_shards (team_id) VALUES (?)", [team])
     return table
+
+
+# m005: the kinds of fact the index was built for, so a change of kinds rebuilds it.
+def kinds_signature(kinds: Iterable[fact_kinds.FactKind] | None = None) -> str:
+    """What the index's SQL depends on in the fact-kind registry."""
+    return json.dumps([[k.name, k.search_scheme, k.search_letter, k.facet]
+                       for k in (searched_kinds() if kinds is None else kinds)
+                       if k.search_scheme])
+
+
+@migrations()
+def m005_search_kinds(db: Database) -> None:
+    db.execute("CREATE TABLE search_kinds (id INTEGER PRIMARY KEY CHECK (id = 1),"
+                " signature TEXT NOT NULL)")
+    # Until now the index was always built for the built-in kinds.
+    built_in = [kind() for kind in fact_kinds.register_fact_kinds()]
+    db.execute("INSERT INTO search_kinds VALUES (1, ?)",
+               [kinds_signature(sorted(built_in, key=lambda k: (k.order, k.name)))])
+
+
+def follow_kinds(db: Database) -> bool:
+    """If the searched kinds of fact changed since the index was built, re-create the
+    triggers, views and shards whose SQL names them and rebuild the index from the entries.
+    Returns whether it did. Run after the migrations (storage/migrations.migrate)."""
+    row = one_row(db, "SELECT signature FROM search_kinds WHERE id = 1")
+    if row and row["signature"] == kinds_signature():
+        return False
+    teams = [row["team_id"] for row in db.query("SELECT team_id FROM search_shards")]
+    for team in teams:
+        table = shard_table(team)
+        for trigger in ("add", "facts", "out", "in"):
+            db.execute(f"DROP TRIGGER IF EXISTS {table}_{trigger}")
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+        db.execute(f"DROP VIEW IF EXISTS {table}_content")
+    db.execute("DELETE FROM search_shards")
+    db.execute("DROP TRIGGER IF EXISTS entry_revisions_search_rows")
+    db.execute("DROP TRIGGER IF EXISTS facts_search_rows")
+    for trigger in _ROWS_TRIGGERS:
+        db.execute(trigger())
+    for team in teams:
+        add_shard(db, team)
+    rebuild(db)
+    db.execute("INSERT OR REPLACE INTO search_kinds VALUES (1, ?)", [kinds_signature()])
+    return True
 
 
 def years(db: Database) -> list[int]:
