@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 from sqlite_utils import Database
 
 from service import accounts, fact_kinds
@@ -19,7 +23,7 @@ from service.errors import Invalid
 from service.nlp import Suggester
 from service.nlp.record import CaseRecord
 from service.settings import Settings
-from service.storage import open_db, search_index
+from service.storage import facts, migrations, open_db, search_index
 from tests.conftest import case_id, sign_in
 
 
@@ -208,3 +212,53 @@ def test_the_index_follows_a_change_of_kinds(settings: Settings, demo_db: Databa
         "SELECT sql FROM sqlite_master WHERE name = 'facts_search_rows'").fetchone()[0]
     assert search_index.index_agrees(again)
     again.close()
+
+
+# --- storage: a kind's fields in a fact, and the migration that freed the kinds ---------------
+
+@settings_(max_examples=200, deadline=None)
+@given(st.dictionaries(
+    st.sampled_from(["person", "label", "assertion", "source", "value", "precision", "alone",
+                     "booked", "level", "note"]),
+    st.one_of(st.booleans(), st.integers(1, 10**6), st.text(max_size=20)), max_size=8))
+def test_a_kinds_fields_round_trip_through_a_fact_row(value: dict[str, Any]) -> None:
+    columns = facts.fact_columns(value)
+    stored = {**columns, "fields": json.dumps(columns["fields"]) if columns["fields"] else None}
+    if stored.get("alone") is not None:
+        stored["alone"] = int(bool(stored["alone"]))  # as insert_fact stores it
+    expected = {k: (bool(v) if k == "alone" else v) for k, v in value.items()}
+    assert facts.fact_value(stored) == expected
+
+
+def test_m003_drops_the_kind_checks_and_keeps_the_facts(tmp_path: Any) -> None:
+    db = open_db(tmp_path / "old.db", migrate=False)
+    migrations.migrations.apply(db)
+    facts.migrations.apply(db, stop_before="m003_kinds_from_registry")
+    db.execute("INSERT INTO teams (name, created_at) VALUES ('A', '2026-01-01')")
+    team = db.execute("SELECT id FROM teams").fetchone()[0]
+    db.execute("INSERT INTO users (username, display_name, password_hash, team_id, created_at)"
+               " VALUES ('w', 'W', 'x', ?, '2026-01-01')", [team])
+    db.execute("INSERT INTO cases (reference, family_name, team_id, created_at)"
+               " VALUES ('R-1', 'Jones', ?, '2026-01-01')", [team])
+    db.execute("INSERT INTO entries (case_id, author_id, status, kind, occurred_at, created_at)"
+               " VALUES (1, 1, 'draft', 'home_visit', '2026-01-02T10:00', '2026-01-02')")
+    # The schema as it was: no fields column yet, and the kinds listed in a CHECK.
+    fact = {"entry_id": 1, "case_id": 1, "revision": 1, "kind": "tag", "label": "school",
+            "confirmed_by": 1, "confirmed_at": "2026-01-02"}
+    insert = f"INSERT INTO facts ({', '.join(fact)}) VALUES ({', '.join('?' * len(fact))})"
+    db.execute(insert, list(fact.values()))
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.execute(insert, list({**fact, "kind": "interpreter"}.values()))
+    migrations.migrate(db)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for table in ("suggestions", "decisions", "facts"):
+        sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", [table]).fetchone()[0]
+        assert "CHECK (kind" not in sql
+    assert "CHECK (decision IN" in db.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'decisions'").fetchone()[0]  # kept
+    facts.insert_fact(db, {**fact, "kind": "interpreter", "label": "polish",
+                           "fields": {"booked": True}})
+    rows = list(db.query("SELECT kind, label, fields FROM facts ORDER BY id"))
+    assert rows == [{"kind": "tag", "label": "school", "fields": None},
+                    {"kind": "interpreter", "label": "polish", "fields": '{"booked": true}'}]
+    db.close()
