@@ -75,6 +75,12 @@ def test_registering_a_clashing_kind_is_refused() -> None:
         fact_kinds.register(Again)
     assert fact_kinds.kind_of("tag").label == "Theme"
 
+    class SameLetter(Interpreter):
+        name, search_letter = "same_letter", "g"  # the theme's
+
+    with pytest.raises(ValueError, match="clashes with 'tag'"):
+        fact_kinds.register(SameLetter)
+
 
 # --- a toy kind, from one class ------------------------------------------------------------
 
@@ -262,3 +268,16 @@ def test_m003_drops_the_kind_checks_and_keeps_the_facts(tmp_path: Any) -> None:
     assert rows == [{"kind": "tag", "label": "school", "fields": None},
                     {"kind": "interpreter", "label": "polish", "fields": '{"booked": true}'}]
     db.close()
+
+
+@pytest.mark.parametrize("letter", ["x", "c", "l", "Q", "ij", "1", ""])
+def test_a_kind_cannot_take_a_search_letter_in_use(letter: str) -> None:
+    class Clash(Interpreter):
+        name, search_letter = "clash", letter
+
+    fact_kinds.register(Clash)
+    try:
+        with pytest.raises(ValueError, match="search letter"):
+            search_index.searched_kinds()
+    finally:
+        fact_kinds.unregister("clash")

@@ -210,16 +210,33 @@ TOKEN_SCHEMES = {
 # Each scheme's facet value ("facet|value|detail"), and whether a fact without a person
 # still counts (a person facet needs a person on the record).
 _FACET_VALUE = {
-    "person": ("f.person_id", "''", False),
-    "child_seen": ("f.person_id", "''", False),
-    "label": ("coalesce(f.label, '')", "''", True),
-    "label_assertion": ("coalesce(f.label, '')", "coalesce(f.assertion, '')", True),
+    "person": ("{f}.person_id", "''", False),
+    "child_seen": ("{f}.person_id", "''", False),
+    "label": ("coalesce({f}.label, '')", "''", True),
+    "label_assertion": ("coalesce({f}.label, '')", "coalesce({f}.assertion, '')", True),
 }
+# Letters other scope tokens start with (case, team, kind of entry, author, year, earlier
+# version), and those the schemes above write themselves (assertion, seen alone; the
+# child-seen scheme also writes the person kind's p<person>).
+_TAKEN = set("ctkayoxl")
 
 
 def searched_kinds() -> tuple[fact_kinds.FactKind, ...]:
-    """The kinds that give their revision scope tokens and facet keys."""
-    return tuple(k for k in fact_kinds.all_kinds() if k.search_scheme)
+    """The kinds that give their revision scope tokens and facet keys, each checked: a known
+    scheme and a letter of its own (a shared one would make one kind's filter match
+    another's facts)."""
+    kinds = tuple(k for k in fact_kinds.all_kinds() if k.search_scheme)
+    letters: dict[str, str] = {}
+    for kind in kinds:
+        letter = kind.search_letter
+        if kind.search_scheme not in TOKEN_SCHEMES:
+            raise ValueError(f"fact kind {kind.name!r}: no search scheme {kind.search_scheme!r}")
+        if not (len(letter) == 1 and letter.isascii() and letter.islower()) or (
+                letter in letters or letter in _TAKEN):
+            raise ValueError(f"fact kind {kind.name!r}: search letter {letter!r} is taken or"
+                             " not one lower-case letter")
+        letters[letter] = kind.name
+    return kinds
 
 
 def _quoted(names: list[str]) -> str:
@@ -233,8 +250,9 @@ def searched_in() -> str:
 
 def _fact_token(f: str) -> str:
     """The tokens a confirmed fact (alias `f`) gives its revision (see TOKEN_SCHEMES)."""
-    branches = " ".join(f"WHEN '{k.name}' THEN {TOKEN_SCHEMES[k.search_scheme](f, k.search_letter)}"
-                        for k in searched_kinds() if k.search_scheme)
+    branches = " ".join(
+        f"WHEN '{k.name}' THEN {TOKEN_SCHEMES[str(k.search_scheme)](f, k.search_letter)}"
+        for k in searched_kinds())
     return f"CASE {f}.kind {branches} END"
 
 
@@ -247,10 +265,10 @@ def facet_sql(f: str = "f") -> tuple[str, str, str, str]:
         return f"CASE {f}.kind " + " ".join(
             f"WHEN '{k.name}' THEN "
             + (f"'{k.facet}'" if part is None else
-               _FACET_VALUE[k.search_scheme][part].replace("f.", f"{f}."))  # type: ignore[index]
+               str(_FACET_VALUE[str(k.search_scheme)][part]).format(f=f))
             for k in kinds) + " END"
 
-    always = [k.name for k in kinds if _FACET_VALUE[k.search_scheme][2]]  # type: ignore[index]
+    always = [k.name for k in kinds if _FACET_VALUE[str(k.search_scheme)][2]]
     counted = f"({f}.person_id IS NOT NULL OR {f}.kind IN {_quoted(always)})"
     return case(None), case(0), case(1), counted
 
