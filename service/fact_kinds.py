@@ -63,6 +63,8 @@ class FactKind:
 
     def chip_text(self, fact: dict[str, Any], names: dict[int, str],
                   labels: dict[str, str]) -> str:
+        """A confirmed fact (a facts row; storage.facts.fact_value gives its fields) as a chip
+        shows it, given person id -> name and taxonomy id -> label."""
         raise NotImplementedError
 
     def describe(self, fields: dict[str, Any], names: dict[int, str],

@@ -104,7 +104,7 @@ class Interpreter(fact_kinds.LabelKind):
 
     def chip_text(self, fact: dict[str, Any], names: dict[int, str],
                   labels: dict[str, str]) -> str:
-        booked = json.loads(fact.get("fields") or "{}").get("booked")
+        booked = facts.fact_value(fact).get("booked")  # from the fact's JSON fields
         return f"Interpreter: {self.LANGUAGES[fact['label']]}" + (" (booked)" if booked else "")
 
     def describe(self, fields: dict[str, Any], names: dict[int, str],
