@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-KIND_ORDER = {"risk": 0, "child_seen": 1, "person": 2, "date": 3, "tag": 4}
+from service import fact_kinds
 
 
 def labels_of(suggester: Any) -> dict[str, str]:
@@ -18,18 +17,7 @@ def labels_of(suggester: Any) -> dict[str, str]:
 
 def chip(fact: dict[str, Any], names: dict[int, str], labels: dict[str, str]) -> dict[str, Any]:
     kind = fact["kind"]
-    if kind == "person":
-        text = names.get(fact["person_id"], f"{fact['text']} (not on the record)")
-    elif kind == "child_seen":
-        text = f"{names.get(fact['person_id'], 'child')} seen" + (" alone" if fact["alone"]
-                                                                  else "")
-    elif kind == "date":
-        text = date.fromisoformat(fact["value"]).strftime("%-d %b %Y") if fact["value"] else ""
-        text = f"{fact['text']}: {text}"
-    elif kind == "risk":
-        text = f"{labels.get(fact['label'], fact['label'])} ({fact['assertion']})"
-    else:
-        text = labels.get(fact["label"], fact["label"])
+    text = fact_kinds.kind_of(kind).chip_text(fact, names, labels)
     return {"kind": kind, "text": text, "words": fact["text"], "fact_id": fact["id"],
             "label": fact["label"], "person_id": fact["person_id"]}
 
@@ -41,7 +29,8 @@ def describe(facts: list[dict[str, Any]], people: list[dict[str, Any]],
     labels = labels_of(suggester)
     seen: set[tuple[Any, ...]] = set()
     shown = []
-    for fact in sorted(facts, key=lambda f: (KIND_ORDER[f["kind"]], f["start"] or 0)):
+    order = {k.name: k.chip_order for k in fact_kinds.all_kinds()}
+    for fact in sorted(facts, key=lambda f: (order[f["kind"]], f["start"] or 0)):
         made = chip(fact, names, labels)
         key = (made["kind"], made["text"])
         if key not in seen:

@@ -20,13 +20,13 @@ from typing import Any
 import yaml
 from sqlite_utils import Database
 
-from service import access
+from service import access, fact_kinds
 from service.accounts import User
 from service.errors import Forbidden, Invalid, NotFound
 from service.settings import PROJECT_ROOT
 from service.storage import dashboard as rows
 from service.storage import users as user_rows
-from service.storage.facts import DECISIONS, FACT_KINDS
+from service.storage.facts import DECISIONS
 
 DEFAULT_MONTHS = 12
 DEFAULT_DAYS = 28
@@ -34,8 +34,6 @@ MAX_MONTHS = 60
 ENTRY_PAGE = 100
 CASES_PAGE = 25   # each case lists its indicators and themes
 CHILDREN_PAGE = 50
-KIND_NAMES = {"risk": "Risk indicator", "tag": "Theme", "person": "Person", "date": "Date",
-              "child_seen": "Child seen"}
 ALL_TIME = "1900-01-01"
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,80}$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -216,7 +214,8 @@ def manager_view(db: Database, user: User, team_id: int | None = None, *,
 
 def _by_month(month_counts: list[dict[str, Any]], month_list: list[str]
               ) -> dict[str, dict[str, int]]:
-    found: dict[str, dict[str, int]] = {k: dict.fromkeys(month_list, 0) for k in ("risk", "tag")}
+    found: dict[str, dict[str, int]] = {k: dict.fromkeys(month_list, 0)
+                                         for k in fact_kinds.counted_names()}
     for row in month_counts:
         if row["label"] == "" and row["month"] in found[row["kind"]]:
             found[row["kind"]][row["month"]] += row["n"]
@@ -232,7 +231,7 @@ def _label_rows(month_counts: list[dict[str, Any]], month_list: list[str]
         months = table[(row["kind"], row["label"])]
         if row["month"] in months:
             months[row["month"]] += row["n"]
-    found: dict[str, list[LabelRow]] = {"risk": [], "tag": []}
+    found: dict[str, list[LabelRow]] = {k: [] for k in fact_kinds.counted_names()}
     for (kind, label), months in table.items():
         found[kind].append(LabelRow(kind, label, label_name(label), months, sum(months.values())))
     for kind_rows in found.values():
@@ -291,7 +290,7 @@ def _acceptance(decision_counts: list[dict[str, Any]]) -> dict[str, list[dict[st
     for row in decision_counts:
         for key, store, extra in (((row["kind"], row["rule"]), by_rule, {"rule": row["rule"]}),
                                   (row["kind"], by_kind, {})):
-            item = store.setdefault(key, {"kind": row["kind"], "kind_name": KIND_NAMES.get(
+            item = store.setdefault(key, {"kind": row["kind"], "kind_name": fact_kinds.labels().get(
                 row["kind"], row["kind"]), **extra, **dict.fromkeys(DECISIONS, 0)})
             item[row["decision"]] += row["n"]
     for item in [*by_rule.values(), *by_kind.values()]:
@@ -323,8 +322,8 @@ def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     kind = raw.get("kind") or None
     if kind is not None:
-        if kind not in ("risk", "tag"):
-            raise Invalid("Choose risk or tag.")
+        if kind not in fact_kinds.counted_names():
+            raise Invalid(f"Choose {' or '.join(fact_kinds.counted_names())}.")
         found["kind"] = kind
     label = raw.get("label") or None
     if label is not None:
@@ -353,8 +352,8 @@ def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
         found["alone"] = True
     decision_kind = raw.get("decision_kind") or None
     if decision_kind is not None:
-        if decision_kind not in FACT_KINDS:
-            raise Invalid(f"Choose a suggestion kind: {', '.join(FACT_KINDS)}.")
+        if decision_kind not in fact_kinds.names():
+            raise Invalid(f"Choose a suggestion kind: {', '.join(fact_kinds.names())}.")
         found["decision_kind"] = decision_kind
         found["rule"] = str(raw.get("rule") or "")[:200]
         decision = raw.get("decision") or None
@@ -388,7 +387,7 @@ def _describe(db: Database, filters: dict[str, Any], months: int, team_id: int) 
     parts = []
     if filters.get("kind"):
         what = label_name(filters["label"]) if filters.get("label") else (
-            "any risk indicator" if filters["kind"] == "risk" else "any theme")
+            f"any {fact_kinds.kind_of(filters['kind']).label.lower()}")
         parts.append(f"with {what} confirmed")
     if filters.get("person_id") is not None:
         child = rows.team_person(db, team_id, filters["person_id"])
@@ -396,7 +395,7 @@ def _describe(db: Database, filters: dict[str, Any], months: int, team_id: int) 
         parts.append(f"where {name} was seen" + (" alone" if filters.get("alone") else ""))
     if filters.get("decision_kind"):
         decision = filters.get("decision", "any decision")
-        parts.append(f"with {KIND_NAMES[filters['decision_kind']].lower()} suggestions "
+        parts.append(f"with {fact_kinds.labels()[filters['decision_kind']].lower()} suggestions "
                      f"from rule “{filters['rule'] or 'none'}” ({decision})")
     if filters.get("month"):
         parts.append(f"in {filters['month']}")

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from service import access, cases, entries
+from service import access, cases, chips, entries
+from service import fact_kinds as kinds
 from service.accounts import User
 from service.entries import entry_for
 from service.errors import Conflict, Invalid, NotFound
@@ -25,10 +26,7 @@ from service.storage import cases as case_rows
 from service.storage import facts as fact_rows
 from service.storage.db import transaction
 
-KINDS = fact_rows.FACT_KINDS
-ASSERTIONS = ("present", "negated", "possible", "hypothetical", "historical", "reported")
-BULK_KINDS = ("person", "date")  # risk indicators are always confirmed one by one
-PRECISIONS = ("day", "week", "month", "year")
+ASSERTIONS = kinds.ASSERTIONS
 
 
 class SuggesterLike(Protocol):
@@ -88,10 +86,8 @@ def _locate(text: str, words: str, nth: int, near: int) -> int | None:
 
 def _key(kind: str, words: str, nth: int, fields: dict[str, Any]) -> tuple[Any, ...]:
     """What makes two suggestions the same one, across runs and small edits."""
-    value = {"person": fields.get("person"), "child_seen": fields.get("person"),
-             "date": fields.get("value"), "risk": fields.get("label"),
-             "tag": fields.get("label")}[kind]
-    return (kind, words.lower(), nth if kind not in ("tag", "child_seen") else 0, value)
+    of = kinds.kind_of(kind)
+    return (kind, words.lower(), nth if of.positional else 0, fields.get(of.key_field))
 
 
 # --- running the suggester -------------------------------------------------------------
@@ -123,7 +119,7 @@ def suggest_entry(db: Database, user: User, suggester: SuggesterLike,
             fields = _stored_fields(suggestion, people)
             fields["nth"] = _nth(words, suggestion["start"], suggestion["text"])
             fact_rows.insert_suggestion(db, entry_id, run, {**suggestion, **fields})
-    return review_state(db, user, entry_id, log=False)
+    return review_state(db, user, entry_id, log=False, labels=chips.labels_of(suggester))
 
 
 def suggest_text(db: Database, user: User, suggester: SuggesterLike, case_id: int,
@@ -150,9 +146,15 @@ def _latest_decisions(decisions: list[dict[str, Any]]) -> dict[tuple[Any, ...], 
     return latest
 
 
-def review_state(db: Database, user: User, entry_id: int, log: bool = True) -> dict[str, Any]:
-    """The latest suggestions with the decision on each, hand-added facts, current facts."""
+def review_state(db: Database, user: User, entry_id: int, log: bool = True,
+                 labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """The latest suggestions with the decision on each, hand-added facts, current facts.
+
+    Each suggestion and decision carries `shown`, its value as its kind words it (taxonomy
+    ids stand for themselves without `labels`)."""
     entry = entry_for(db, user, entry_id, "entry.review", log=log)
+    names = {p["id"]: p["name"] for p in case_rows.people_on_case(db, entry["case_id"])}
+    labels = labels or {}
     words = entry_words(entry)
     decided = _latest_decisions(fact_rows.decisions_of(db, entry_id))
     facts = fact_rows.current_facts_of_entry(db, entry_id) if entry["status"] == "final" else []
@@ -164,79 +166,56 @@ def review_state(db: Database, user: User, entry_id: int, log: bool = True) -> d
         if decision is None and key in confirmed:
             continue  # already a confirmed fact of this revision
         start = _locate(words, row["text"], row["fields"].get("nth", 1), row["start"])
-        items.append({**_public(row), "start": start if start is not None else row["start"],
+        items.append({**_public(row, names, labels),
+                      "start": start if start is not None else row["start"],
                       "stale": start is None,
                       "state": decision["decision"] if decision else "pending",
-                      "decision": _public_decision(decision) if decision else None})
-    added = [_public_decision(d) for d in decided.values() if d["decision"] == "added"]
+                      "decision": _public_decision(decision, names, labels) if decision
+                      else None})
+    added = [_public_decision(d, names, labels) for d in decided.values()
+             if d["decision"] == "added"]
     return {"entry_id": entry_id, "status": entry["status"], "draft_version":
             entry["draft_version"], "revision": entry["revision_count"], "suggestions": items,
             "added": added, "facts": facts}
 
 
 def _fact_key(words: str, fact: dict[str, Any]) -> tuple[Any, ...]:
-    fields = {"person": fact["person_id"], "value": fact["value"], "label": fact["label"]}
     text = fact["text"] or ""
-    return _key(fact["kind"], text, _nth(words, fact["start"] or 0, text), fields)
+    return _key(fact["kind"], text, _nth(words, fact["start"] or 0, text),
+                fact_rows.fact_value(fact))
 
 
-def _public(row: dict[str, Any]) -> dict[str, Any]:
+def _shown(kind: str, fields: dict[str, Any], names: dict[int, str],
+           labels: dict[str, str]) -> str:
+    return kinds.kind_of(kind).describe(fields, names, labels)
+
+
+def _public(row: dict[str, Any], names: dict[int, str], labels: dict[str, str]
+            ) -> dict[str, Any]:
     return {"id": row["id"], "kind": row["kind"], "start": row["start"], "end": row["end"],
             "text": row["text"], "fields": row["fields"], "confidence": row["confidence"],
-            "rule": row["rule"], "pipeline_version": row["pipeline_version"]}
+            "rule": row["rule"], "pipeline_version": row["pipeline_version"],
+            "shown": _shown(row["kind"], row["fields"], names, labels)}
 
 
-def _public_decision(row: dict[str, Any]) -> dict[str, Any]:
+def _public_decision(row: dict[str, Any], names: dict[int, str], labels: dict[str, str]
+                     ) -> dict[str, Any]:
     return {"id": row["id"], "decision": row["decision"], "kind": row["kind"],
             "start": row["start"], "end": row["end"], "text": row["text"],
             "fields": row["fields"], "decided_by": row["decided_by"],
-            "decided_at": row["decided_at"], "suggestion_id": row["suggestion_id"]}
+            "decided_at": row["decided_at"], "suggestion_id": row["suggestion_id"],
+            # A rejection keeps no value: it shows what was suggested.
+            "shown": _shown(row["kind"], row["fields"].get("suggested", {})
+                            if row["decision"] == "rejected" else row["fields"], names, labels)}
 
 
 # --- deciding ---------------------------------------------------------------------------
 
 def clean_fields(db: Database, case_id: int, kind: str, fields: dict[str, Any],
                  taxonomy: Taxonomy) -> dict[str, Any]:
-    """The final value of a fact, checked: people of this case, known labels, real dates."""
-    if kind not in KINDS:
-        raise Invalid(f"A fact is one of: {', '.join(KINDS)}.")
-    if kind in ("person", "child_seen"):
-        person_id = fields.get("person")
-        if person_id is not None:
-            person = case_rows.person_by_id(db, int(person_id)) if str(person_id).lstrip(
-                "-").isdigit() else None
-            if person is None or person["case_id"] != case_id:
-                raise Invalid("That person is not on this family's record.")
-            if kind == "child_seen" and person["category"] != "child":
-                raise Invalid("Only a child on this case can be recorded as seen.")
-            person_id = person["id"]
-        elif kind == "child_seen":
-            raise Invalid("Say which child was seen.")
-        clean: dict[str, Any] = {"person": person_id}
-        if kind == "child_seen":
-            clean["alone"] = bool(fields.get("alone"))
-        return clean
-    if kind == "date":
-        try:
-            value = date.fromisoformat(str(fields.get("value")))
-        except ValueError as err:
-            raise Invalid("A date looks like 2026-03-14.") from err
-        precision = fields.get("precision") or "day"
-        if precision not in PRECISIONS:
-            raise Invalid(f"A date's precision is one of: {', '.join(PRECISIONS)}.")
-        return {"value": value.isoformat(), "precision": precision}
-    label = fields.get("label")
-    known = taxonomy.risks if kind == "risk" else taxonomy.tags
-    if label not in known:
-        raise Invalid(f"Unknown {'risk indicator' if kind == 'risk' else 'theme'} {label!r}: "
-                      f"choose from {', '.join(sorted(known))}.")
-    if kind == "tag":
-        return {"label": label}
-    assertion = fields.get("assertion") or "present"
-    if assertion not in ASSERTIONS:
-        raise Invalid(f"An assertion is one of: {', '.join(ASSERTIONS)}.")
-    source = str(fields.get("source") or "")[:200] or None
-    return {"label": label, "assertion": assertion, "source": source}
+    """The final value of a fact, checked by its kind: people of this case, known labels,
+    real dates."""
+    return kinds.kind_of(kind).clean(db, case_id, fields, taxonomy)
 
 
 def decide(db: Database, user: User, taxonomy: Taxonomy, entry_id: int, suggestion_id: int,
@@ -284,9 +263,12 @@ def accept_many(db: Database, user: User, taxonomy: Taxonomy, entry_id: int,
     rows = [fact_rows.suggestion_by_id(db, i) for i in suggestion_ids]
     if any(r is None or r["entry_id"] != entry_id for r in rows):
         raise NotFound("A suggestion in that list does not belong to this entry.")
-    if any(r is not None and r["kind"] not in BULK_KINDS for r in rows):
-        raise Invalid("Only people and dates can be accepted together; confirm risk "
-                      "indicators, themes and children seen one by one.")
+    bulk = kinds.bulk_names()
+    if any(r is not None and r["kind"] not in bulk for r in rows):
+        one_by_one = [k.plural.lower() for k in kinds.all_kinds() if not k.bulk]
+        together = [k.plural.lower() for k in kinds.all_kinds() if k.bulk]
+        raise Invalid(f"Only {_listed(together)} can be accepted together; confirm "
+                      f"{_listed(one_by_one)} one by one.")
     with transaction(db):
         return [decide(db, user, taxonomy, entry_id, i, "accept") for i in suggestion_ids]
 
@@ -310,6 +292,10 @@ def add_fact(db: Database, user: User, taxonomy: Taxonomy, entry_id: int, kind: 
     return {"decision_id": decision_id, "decision": "added", "fields": value}
 
 
+def _listed(words: list[str]) -> str:
+    return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
+
+
 # --- facts ------------------------------------------------------------------------------
 
 def _insert_fact(db: Database, entry: dict[str, Any], kind: str, start: int, text: str,
@@ -318,11 +304,8 @@ def _insert_fact(db: Database, entry: dict[str, Any], kind: str, start: int, tex
     return fact_rows.insert_fact(db, {
         "entry_id": entry["id"], "case_id": entry["case_id"],
         "revision": revision or entry["revision_count"], "kind": kind, "start": start,
-        "end": start + len(text), "text": text,
-        "person_id": value.get("person"), "label": value.get("label"),
-        "assertion": value.get("assertion"), "source": value.get("source"),
-        "value": value.get("value"), "precision": value.get("precision"),
-        "alone": value.get("alone"), "decision_id": decision_id,
+        "end": start + len(text), "text": text, **fact_rows.fact_columns(value),
+        "decision_id": decision_id,
         "confirmed_by": confirmed_by, "confirmed_at": confirmed_at})
 
 
@@ -352,8 +335,7 @@ def reanchor(db: Database, entry: dict[str, Any], old_text: str, new_text: str,
     words changed come back as suggestions to re-confirm. Returns those."""
     matcher = SequenceMatcher(None, old_text, new_text, autojunk=False)
     blocks = [b for b in matcher.get_matching_blocks() if b.size]
-    old_facts = [f for f in db.query(
-        "SELECT * FROM facts WHERE entry_id = ? AND revision = ?", [entry["id"], old_revision])]
+    old_facts = fact_rows.facts_of_revision(db, entry["id"], old_revision)
     reconfirm = []
     run = fact_rows.next_run(db, entry["id"])
     for fact in old_facts:
@@ -367,11 +349,7 @@ def reanchor(db: Database, entry: dict[str, Any], old_text: str, new_text: str,
         span = _changed_span(matcher, start, end, new_text)
         if span is None:
             continue
-        fields = {"person": fact["person_id"], "label": fact["label"],
-                  "assertion": fact["assertion"], "source": fact["source"],
-                  "value": fact["value"], "precision": fact["precision"],
-                  "alone": bool(fact["alone"]) if fact["alone"] is not None else None}
-        fields = {k: v for k, v in fields.items() if v is not None}
+        fields = fact_rows.fact_value(fact)
         words = new_text[span[0]:span[1]]
         fields["nth"] = _nth(new_text, span[0], words)
         fields["was"] = fact["text"]
@@ -439,7 +417,7 @@ def add_person_from_mention(db: Database, user: User, taxonomy: Taxonomy, entry_
         suggestion = fact_rows.suggestion_by_id(db, suggestion_id)
         if suggestion is None or suggestion["entry_id"] != entry_id:
             raise NotFound("That suggestion does not belong to this entry.")
-        if suggestion["kind"] != "person":
+        if not kinds.kind_of(suggestion["kind"]).new_person:
             raise Invalid("Only a mention of a person can become a person on the record.")
         person_id = cases.add_person(db, user, entry["case_id"], details)
         decided = decide(db, user, taxonomy, entry_id, suggestion_id, "edit",

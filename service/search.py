@@ -121,6 +121,15 @@ class SearchResults:
             reachable = min(reachable, self.considered)  # relevance picks from these
         return min(MAX_PAGE, max(1, -(-reachable // PAGE_SIZE)))
 
+    @property
+    def other_facets(self) -> list[tuple[str, str]]:
+        """Facets of kinds of fact beyond people, themes and risks: (facet, heading)."""
+        return [(k.facet, k.label) for k in search_index.searched_kinds()
+                if k.facet and k.facet not in _FACETS]
+
+
+_FACETS = ("case", "person", "tag", "risk", "kind", "author", "year")
+
 
 # --- reading the request ------------------------------------------------------------------
 
@@ -335,8 +344,7 @@ def _facets(rows: list[dict[str, Any]], names: dict[str, dict[int, dict[str, Any
     taxonomy = taxonomy_labels()
     visible_ids = {c["id"] for c in visible}
     facets: dict[str, list[dict[str, Any]]] = {k: [] for k in
-                                               ("case", "person", "tag", "risk", "kind",
-                                                "author", "year")}
+                                               (*_FACETS, *search_rows.facet_names())}
     for row in rows:
         facet, value, count = row["facet"], row["value"], row["n"]
         entry: dict[str, Any] = {"value": value, "count": count, "detail": row["detail"]}
@@ -367,6 +375,9 @@ def _facets(rows: list[dict[str, Any]], names: dict[str, dict[int, dict[str, Any
             entry["label"] = str(value)
             entry["params"] = request.params(occurred_from=f"{value}-01-01",
                                              occurred_to=f"{value}-12-31")
+        else:  # another kind's facet: counted, not (yet) a filter
+            entry["label"] = taxonomy.get(value, _pretty(value or ""))
+            entry["params"] = None
         current = {"case": request.case, "person": request.person, "tag": request.tag,
                    "kind": request.kind, "author": request.author}.get(facet)
         entry["selected"] = value == current or (

@@ -22,6 +22,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
+from service import fact_kinds
 from service.nlp.child_seen import ChildSeenFinder
 from service.nlp.context import Assertion, ContextComponent
 from service.nlp.dates import find_dates
@@ -363,7 +364,7 @@ class Suggester:
             conf = round(min(0.95, 0.3 + 0.25 * t.score), 2)
             item["score"] = t.score
             out.append(self._finish(item, conf, f"taxonomy.tag.{t.label}", version))
-        order = {"person": 0, "date": 1, "risk": 2, "child_seen": 3, "tag": 4}
+        order = {k.name: k.order for k in fact_kinds.all_kinds()}
         out.sort(key=lambda s: (s["start"], order[s["kind"]]))
         return out
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from service import people, review
+from service import chips, fact_kinds, people, review
 from service.errors import CasenotesError
 from service.routes.deps import ApiUser, DbDep
 
@@ -45,7 +45,7 @@ class BulkIn(BaseModel):
 
 
 class FactIn(BaseModel):
-    kind: Literal["person", "date", "risk", "tag", "child_seen"]
+    kind: str = Field(description="A kind of fact: see GET /api/v1/fact-kinds")
     start: int
     end: int
     fields: dict[str, Any] = Field(default_factory=dict)
@@ -77,9 +77,10 @@ def run_suggestions(request: Request, db: DbDep, user: ApiUser, entry_id: int) -
 
 
 @router.get("/entries/{entry_id}/suggestions")
-def review_state(db: DbDep, user: ApiUser, entry_id: int) -> dict[str, Any]:
+def review_state(request: Request, db: DbDep, user: ApiUser, entry_id: int) -> dict[str, Any]:
     """The latest suggestions with each decision, hand-added facts and current facts."""
-    return review.review_state(db, user, entry_id)
+    return review.review_state(db, user, entry_id,
+                               labels=chips.labels_of(request.app.state.suggester))
 
 
 @router.post("/entries/{entry_id}/decisions", status_code=201)
@@ -104,6 +105,12 @@ def add_fact(request: Request, db: DbDep, user: ApiUser, entry_id: int,
     """Add a fact the engine missed, from selected words."""
     return review.add_fact(db, user, review.Taxonomy.of(suggester_of(request)), entry_id,
                            body.kind, body.start, body.end, body.fields)
+
+
+@router.get("/fact-kinds")
+def kinds(user: ApiUser) -> list[dict[str, Any]]:
+    """The kinds of fact, in review-panel order: name, title, bulk acceptance, edit fields."""
+    return fact_kinds.panel_specs()
 
 
 @router.post("/entries/{entry_id}/people", status_code=201)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from service import cases, chips, entries, review
+from service import cases, chips, entries, fact_kinds, review
 from service.errors import Conflict, Invalid
 from service.routes.deps import DbDep, PageUser, parse_form, render
 from service.storage.migrations import PERSON_CATEGORIES
@@ -32,7 +32,7 @@ def review_context(request: Request, case: dict[str, Any], entry_id: int | None)
               if not p.get("merged_into")]
     return {"engine": True, "can_add": True, "data": {
         "csrf": request.state.csrf, "entry_id": entry_id, "case_id": case["id"],
-        "people": people, "risks": taxonomy.risks, "tags": taxonomy.tags,
+        "kinds": fact_kinds.panel_specs(), "people": people, "risks": taxonomy.risks, "tags": taxonomy.tags,
         "assertions": list(review.ASSERTIONS), "categories": list(PERSON_CATEGORIES)}}
 
 

@@ -16,17 +16,25 @@ from sqlite_utils.migrations import Migrations
 from service.storage.db import now, one_row
 
 migrations = Migrations("casenotes-facts")
-FACT_KINDS = ("person", "date", "risk", "tag", "child_seen")
+# The kinds when m001 ran; m003 dropped the CHECKs that listed them: the kinds of fact are
+# service/fact_kinds.py's, and review checks a kind against it before anything is stored.
+_M001_KINDS = ("person", "date", "risk", "tag", "child_seen")
 DECISIONS = ("accepted", "edited", "rejected", "added")
 
 FACT_COLUMNS = ("entry_id", "case_id", "revision", "kind", "start", "end", "text", "person_id",
                 "label", "assertion", "source", "value", "precision", "alone", "decision_id",
-                "confirmed_by", "confirmed_at")
+                "confirmed_by", "confirmed_at", "fields")
+# A kind's field kept in a column of its own; any other field goes in the JSON `fields`
+# column. Decision bookkeeping (which occurrence, what was suggested) is never a fact's.
+FIELD_COLUMNS = {"person": "person_id", "label": "label", "assertion": "assertion",
+                 "source": "source", "value": "value", "precision": "precision",
+                 "alone": "alone"}
+NOT_FACT_FIELDS = ("nth", "suggested", "was")
 
 
 @migrations()
 def m001_facts(db: Database) -> None:
-    kinds = ", ".join(f"'{k}'" for k in FACT_KINDS)
+    kinds = ", ".join(f"'{k}'" for k in _M001_KINDS)
     decisions = ", ".join(f"'{d}'" for d in DECISIONS)
     db.executescript(
         f"""
@@ -95,6 +103,8 @@ def m001_facts(db: Database) -> None:
 def insert_fact(db: Database, fact: dict[str, Any]) -> int:
     """One confirmed fact. `fact` holds FACT_COLUMNS (missing ones are null)."""
     row = {column: fact.get(column) for column in FACT_COLUMNS}
+    if isinstance(row["fields"], dict):
+        row["fields"] = json.dumps(row["fields"], sort_keys=True) if row["fields"] else None
     if row["confirmed_at"] is None:
         row["confirmed_at"] = now()
     if row["alone"] is not None:
@@ -103,6 +113,28 @@ def insert_fact(db: Database, fact: dict[str, Any]) -> int:
     marks = ", ".join("?" * len(FACT_COLUMNS))
     cursor = db.execute(f"INSERT INTO facts ({columns}) VALUES ({marks})", list(row.values()))
     return int(cursor.lastrowid)
+
+
+def fact_columns(value: dict[str, Any]) -> dict[str, Any]:
+    """The columns of a fact whose cleaned value (a kind's fields) is `value`."""
+    columns: dict[str, Any] = {column: value.get(field) for field, column in FIELD_COLUMNS.items()}
+    columns["fields"] = {k: v for k, v in value.items()
+                         if k not in FIELD_COLUMNS and k not in NOT_FACT_FIELDS}
+    return columns
+
+
+def fact_value(fact: dict[str, Any]) -> dict[str, Any]:
+    """A stored fact's fields, as its kind cleaned them (the inverse of fact_columns)."""
+    value = {field: fact.get(column) for field, column in FIELD_COLUMNS.items()
+             if fact.get(column) is not None}
+    if "alone" in value:
+        value["alone"] = bool(value["alone"])
+    return {**value, **json.loads(fact.get("fields") or "{}")}
+
+
+def facts_of_revision(db: Database, entry_id: int, revision: int) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM facts WHERE entry_id = ? AND revision = ?",
+                         [entry_id, revision]))
 
 
 # Current facts: those anchored to the latest revision of a final entry.
@@ -234,3 +266,25 @@ def last_mentioned(db: Database, case_id: int) -> dict[int, str]:
         [case_id],
     )
     return {row["person_id"]: row["at"] for row in rows}
+
+
+@migrations()
+def m003_kinds_from_registry(db: Database) -> None:
+    """Drop the CHECKs listing the kinds (a new kind needs no migration); give facts a JSON
+    `fields` column for the fields of a kind that have no column of their own.
+
+    Removing a CHECK leaves the stored rows as they are, so this edits the schema text in
+    place: the simpler procedure of https://www.sqlite.org/lang_altertable.html (section
+    "Making Other Kinds Of Table Schema Changes"), rather than rebuilding `facts` and the
+    search and dashboard triggers on it."""
+    kinds = ", ".join(f"'{k}'" for k in _M001_KINDS)
+    check = f" CHECK (kind IN ({kinds}))"
+    version = int(db.execute("PRAGMA schema_version").fetchone()[0])
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute("UPDATE sqlite_master SET sql = replace(sql, ?, '') WHERE type = 'table'"
+                   " AND name IN ('suggestions', 'decisions', 'facts')", [check])
+        db.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+    db.execute("ALTER TABLE facts ADD COLUMN fields TEXT")

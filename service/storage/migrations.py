@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from service.storage.db import transaction
+
 migrations = Migrations("casenotes")
 
 ROLES = ("worker", "reviewer", "manager", "admin")
@@ -196,3 +198,5 @@ def migrate(db: Database) -> None:
                           chronology.migrations, transcriptions.migrations,
                           dashboard.migrations):
         migration_set.apply(db)
+    with transaction(db):
+        search_index.follow_kinds(db)

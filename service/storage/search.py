@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
+from service.storage import search_index
 from service.storage.search_index import OLD_VERSION, shard_table
 
 # Match markers for snippets: private-use characters, split out and escaped by the page.
@@ -184,7 +185,7 @@ class Candidate(NamedTuple):
     author_id: int
     occurred_at: str
     shard: int  # index into Filters.shards (0 without words)
-    facet_keys: str  # see search_index.FACET_KEY
+    facet_keys: str  # see search_index._facet_keys
     score: float | None  # bm25 (lower is better) when ranked by relevance
     year: str  # when it happened
 
@@ -211,7 +212,13 @@ _WHEN = itemgetter(OCCURRED, ID)  # by when it happened, then as recorded
 # The revision whose facts are current: the latest one of the entry.
 _CURRENT = ("(CASE WHEN m.latest THEN m.number"
             " ELSE (SELECT revision_count FROM entries WHERE id = m.entry_id) END)")
-FACET_NAMES = ("case", "kind", "author", "year", "person", "tag", "risk")
+ROW_FACETS = ("case", "kind", "author", "year")
+
+
+def facet_names() -> tuple[str, ...]:
+    """The facets a search counts: the rows' own, then each searched kind's (person, ...)."""
+    kinds = dict.fromkeys(k.facet for k in search_index.searched_kinds() if k.facet)
+    return (*ROW_FACETS, *kinds)
 
 
 def find(db: Database, filters: Filters, order: str, limit: int, offset: int, cap: int,
@@ -233,7 +240,7 @@ def find(db: Database, filters: Filters, order: str, limit: int, offset: int, ca
     else:
         page = _by_date(db, filters, order, limit, offset)
     counted = (facet_counts(db, found, filters.all_revisions) if facets
-               else {name: {} for name in FACET_NAMES})
+               else {name: {} for name in facet_names()})
     considered = None if exact else cap
     return Found(_with_details(db, page), total, entries, counted, considered)
 
@@ -388,7 +395,7 @@ def facet_counts(db: Database, found: list[Row], all_revisions: bool
     people, themes and risks from the confirmed facts of each entry's latest revision
     (counting entries): the rows' own facet keys when only latest revisions were searched,
     else the facts themselves."""
-    facets: dict[str, dict[tuple[Any, Any], int]] = {name: {} for name in FACET_NAMES}
+    facets: dict[str, dict[tuple[Any, Any], int]] = {name: {} for name in facet_names()}
     if not found:
         return facets
     for name, position in (("case", CASE), ("kind", KIND), ("author", AUTHOR), ("year", YEAR)):
@@ -403,18 +410,17 @@ def facet_counts(db: Database, found: list[Row], all_revisions: bool
                           detail or None] = n
         return facets
     # Plain tuples: there can be thousands of groups, and dict rows cost more than SQL.
+    name_sql, value_sql, detail_sql, counted = search_index.facet_sql("f")
     for facet, value, detail, n in db.conn.execute(
-            "SELECT CASE f.kind WHEN 'child_seen' THEN 'person' ELSE f.kind END AS facet,"
-            " CASE WHEN f.kind IN ('person', 'child_seen') THEN f.person_id ELSE f.label END"
-            " AS value, CASE f.kind WHEN 'risk' THEN f.assertion END AS detail,"
+            f"SELECT {name_sql} AS facet, {value_sql} AS value,"
+            f" nullif({detail_sql}, '') AS detail,"
             " count(DISTINCT m.entry_id) AS n"
             " FROM json_each(?) AS j JOIN entry_search_rows AS m ON m.id = j.value"
             f" JOIN facts AS f ON f.entry_id = m.entry_id AND f.revision = {_CURRENT}"
             # "+": one index range per entry, not one seek per kind
-            " WHERE +f.kind IN ('person', 'child_seen', 'tag', 'risk')"
-            " AND (f.person_id IS NOT NULL OR f.kind IN ('tag', 'risk'))"
+            f" WHERE +f.kind IN {search_index.searched_in()} AND {counted}"
             " GROUP BY 1, 2, 3", [json.dumps([c[ID] for c in found])]):
-        facets[facet][value, detail] = n
+        facets[facet][value or None, detail] = n
     return facets
 
 

@@ -18,11 +18,14 @@ also applies (see storage/search.py).
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Iterable
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from service import fact_kinds
 from service.storage.db import one_row
 
 migrations = Migrations("casenotes-search")
@@ -183,17 +186,91 @@ def _base(revision: str = "r") -> str:
             f" || ' y' || substr({revision}.occurred_at, 1, 4)")
 
 
+# How each kind's confirmed facts (alias `f`) become scope tokens, by the kind's
+# `search_scheme` (service/fact_kinds.py), so the index can apply the person, child seen
+# (alone), theme and risk filters. L is the kind's `search_letter`.
+def _label(f: str) -> str:
+    return f"replace({f}.label, '_', '')"
+
+
+TOKEN_SCHEMES = {
+    # L<person>
+    "person": lambda f, letter: f"'{letter}' || {f}.person_id",
+    # L, p<person>, L<person>, and when seen alone l, l<person>
+    "child_seen": lambda f, letter: (
+        f"'{letter}' || coalesce(' p' || {f}.person_id || ' {letter}' || {f}.person_id, '')"
+        f" || CASE WHEN {f}.alone THEN ' l' || coalesce(' l' || {f}.person_id, '') ELSE '' END"),
+    # L<label>
+    "label": lambda f, letter: f"'{letter}' || {_label(f)}",
+    # L<label>, x<assertion>, L<label>x<assertion>
+    "label_assertion": lambda f, letter: (
+        f"'{letter}' || {_label(f)} || ' x' || coalesce({f}.assertion, '')"
+        f" || ' {letter}' || {_label(f)} || 'x' || coalesce({f}.assertion, '')"),
+}
+# Each scheme's facet value ("facet|value|detail"), and whether a fact without a person
+# still counts (a person facet needs a person on the record).
+_FACET_VALUE = {
+    "person": ("{f}.person_id", "''", False),
+    "child_seen": ("{f}.person_id", "''", False),
+    "label": ("coalesce({f}.label, '')", "''", True),
+    "label_assertion": ("coalesce({f}.label, '')", "coalesce({f}.assertion, '')", True),
+}
+# Letters other scope tokens start with (case, team, kind of entry, author, year, earlier
+# version), and those the schemes above write themselves (assertion, seen alone; the
+# child-seen scheme also writes the person kind's p<person>).
+_TAKEN = set("ctkayoxl")
+
+
+def searched_kinds() -> tuple[fact_kinds.FactKind, ...]:
+    """The kinds that give their revision scope tokens and facet keys, each checked: a known
+    scheme and a letter of its own (a shared one would make one kind's filter match
+    another's facts)."""
+    kinds = tuple(k for k in fact_kinds.all_kinds() if k.search_scheme)
+    letters: dict[str, str] = {}
+    for kind in kinds:
+        letter = kind.search_letter
+        if kind.search_scheme not in TOKEN_SCHEMES:
+            raise ValueError(f"fact kind {kind.name!r}: no search scheme {kind.search_scheme!r}")
+        if not (len(letter) == 1 and letter.isascii() and letter.islower()) or (
+                letter in letters or letter in _TAKEN):
+            raise ValueError(f"fact kind {kind.name!r}: search letter {letter!r} is taken or"
+                             " not one lower-case letter")
+        letters[letter] = kind.name
+    return kinds
+
+
+def _quoted(names: list[str]) -> str:
+    return "(" + ", ".join(f"'{n}'" for n in names) + ")"
+
+
+def searched_in() -> str:
+    """The searched kinds as an SQL list: ('person', 'risk', ...)."""
+    return _quoted([k.name for k in searched_kinds()])
+
+
 def _fact_token(f: str) -> str:
-    """The tokens a confirmed fact (alias `f`) gives its revision, so the index can apply the
-    person, child seen (alone), theme and risk filters: p<person>, s, s<person>, l,
-    l<person>, g<theme>, r<risk>, x<assertion>, r<risk>x<assertion>."""
-    label = f"replace({f}.label, '_', '')"
-    return (f"CASE {f}.kind WHEN 'person' THEN 'p' || {f}.person_id"
-            f" WHEN 'child_seen' THEN 's' || coalesce(' p' || {f}.person_id || ' s' || {f}.person_id, '')"
-            f" || CASE WHEN {f}.alone THEN ' l' || coalesce(' l' || {f}.person_id, '') ELSE '' END"
-            f" WHEN 'tag' THEN 'g' || {label}"
-            f" WHEN 'risk' THEN 'r' || {label} || ' x' || coalesce({f}.assertion, '')"
-            f" || ' r' || {label} || 'x' || coalesce({f}.assertion, '') END")
+    """The tokens a confirmed fact (alias `f`) gives its revision (see TOKEN_SCHEMES)."""
+    branches = " ".join(
+        f"WHEN '{k.name}' THEN {TOKEN_SCHEMES[str(k.search_scheme)](f, k.search_letter)}"
+        for k in searched_kinds())
+    return f"CASE {f}.kind {branches} END"
+
+
+def facet_sql(f: str = "f") -> tuple[str, str, str, str]:
+    """SQL over facts `f` for each searched kind's facet name, value and detail, and the
+    condition for a fact to count in its facet."""
+    kinds = searched_kinds()
+
+    def case(part: int | None) -> str:
+        return f"CASE {f}.kind " + " ".join(
+            f"WHEN '{k.name}' THEN "
+            + (f"'{k.facet}'" if part is None else
+               str(_FACET_VALUE[str(k.search_scheme)][part]).format(f=f))
+            for k in kinds) + " END"
+
+    always = [k.name for k in kinds if _FACET_VALUE[str(k.search_scheme)][2]]
+    counted = f"({f}.person_id IS NOT NULL OR {f}.kind IN {_quoted(always)})"
+    return case(None), case(0), case(1), counted
 
 
 def _each_fact(value: str, separator: str, entry: str, number: str, where: str = "") -> str:
@@ -202,7 +279,7 @@ def _each_fact(value: str, separator: str, entry: str, number: str, where: str =
     facts always give the same text ('' for none)."""
     return (f"coalesce((SELECT group_concat(v, {separator}) FROM (SELECT DISTINCT {value} AS v"
             f" FROM facts AS f WHERE f.entry_id = {entry} AND f.revision = {number}"
-            f" AND f.kind IN ('person', 'child_seen', 'tag', 'risk'){where} ORDER BY v)), '')")
+            f" AND f.kind IN {searched_in()}{where} ORDER BY v)), '')")
 
 
 def _facts(entry: str, number: str, skip: str = "") -> str:
@@ -214,22 +291,53 @@ def _facts(entry: str, number: str, skip: str = "") -> str:
 # Facet keys: "facet|value|detail" for each distinct person, theme and risk a revision's
 # confirmed facts give it, newline-separated, so a search tallies facets from the rows it
 # already read instead of joining thousands of facts.
-FACET_KEY = ("CASE WHEN f.kind IN ('person', 'child_seen') THEN 'person|' || f.person_id || '|'"
-             " ELSE f.kind || '|' || coalesce(f.label, '') || '|' ||"
-             " CASE f.kind WHEN 'risk' THEN coalesce(f.assertion, '') ELSE '' END END")
+def _facet_key() -> str:
+    name, value, detail, _ = facet_sql("f")
+    return f"{name} || '|' || {value} || '|' || {detail}"
 
 
 def _facet_keys(entry: str, number: str) -> str:
-    return _each_fact(FACET_KEY, "char(10)", entry, number,
-                      " AND (f.person_id IS NOT NULL OR f.kind IN ('tag', 'risk'))")
+    return _each_fact(_facet_key(), "char(10)", entry, number, f" AND {facet_sql('f')[3]}")
 
 
 # An earlier version: a later revision of its entry exists.
 _OLD = ("CASE WHEN EXISTS (SELECT 1 FROM entry_revisions AS x WHERE x.entry_id = r.entry_id"
         f" AND x.number > r.number) THEN ' {OLD_VERSION}' ELSE '' END")
-_SCOPE = f"{_base()} || {_OLD} || {_facts('r.entry_id', 'r.number')}"
+def _scope() -> str:
+    """The whole scope of revision `r` of entry `e`."""
+    return f"{_base()} || {_OLD} || {_facts('r.entry_id', 'r.number')}"
+
+
 _TEAM_OF_NEW = ("(SELECT coalesce(c.team_id, 0) FROM entries AS e JOIN cases AS c"
                 " ON c.id = e.case_id WHERE e.id = NEW.entry_id)")
+
+
+def _revision_rows_trigger() -> str:
+    return f"""CREATE TRIGGER entry_revisions_search_rows AFTER INSERT ON entry_revisions
+        BEGIN
+            INSERT OR IGNORE INTO search_years VALUES (substr(NEW.occurred_at, 1, 4));
+            UPDATE entry_search_rows SET latest = 0
+                WHERE entry_id = NEW.entry_id AND latest = 1 AND number < NEW.number;
+            INSERT INTO entry_search_rows
+                SELECT NEW.id, NEW.entry_id, e.case_id, NEW.number, 1, NEW.kind, NEW.occurred_at,
+                       e.author_id, coalesce(e.finalised_at, NEW.created_at),
+                       {_facet_keys('NEW.entry_id', 'NEW.number')}
+                FROM entries AS e WHERE e.id = NEW.entry_id;
+        END"""
+
+
+def _fact_rows_trigger() -> str:
+    return f"""CREATE TRIGGER facts_search_rows AFTER INSERT ON facts
+        WHEN NEW.kind IN {searched_in()}
+        BEGIN
+            UPDATE entry_search_rows SET facet_keys =
+                {_facet_keys('entry_search_rows.entry_id', 'entry_search_rows.number')}
+                WHERE entry_id = NEW.entry_id AND number = NEW.revision;
+        END"""
+
+
+# The triggers whose SQL depends on the kinds of fact (with each shard's, in add_shard).
+_ROWS_TRIGGERS = (_revision_rows_trigger, _fact_rows_trigger)
 
 
 @migrations()
@@ -247,24 +355,8 @@ def m004_team_shards(db: Database) -> None:
         ALTER TABLE entry_search_rows ADD COLUMN facet_keys TEXT NOT NULL DEFAULT '';
         UPDATE entry_search_rows SET facet_keys =
             {_facet_keys('entry_search_rows.entry_id', 'entry_search_rows.number')};
-        CREATE TRIGGER entry_revisions_search_rows AFTER INSERT ON entry_revisions
-        BEGIN
-            INSERT OR IGNORE INTO search_years VALUES (substr(NEW.occurred_at, 1, 4));
-            UPDATE entry_search_rows SET latest = 0
-                WHERE entry_id = NEW.entry_id AND latest = 1 AND number < NEW.number;
-            INSERT INTO entry_search_rows
-                SELECT NEW.id, NEW.entry_id, e.case_id, NEW.number, 1, NEW.kind, NEW.occurred_at,
-                       e.author_id, coalesce(e.finalised_at, NEW.created_at),
-                       {_facet_keys('NEW.entry_id', 'NEW.number')}
-                FROM entries AS e WHERE e.id = NEW.entry_id;
-        END;
-        CREATE TRIGGER facts_search_rows AFTER INSERT ON facts
-        WHEN NEW.kind IN ('person', 'child_seen', 'tag', 'risk')
-        BEGIN
-            UPDATE entry_search_rows SET facet_keys =
-                {_facet_keys('entry_search_rows.entry_id', 'entry_search_rows.number')}
-                WHERE entry_id = NEW.entry_id AND number = NEW.revision;
-        END;
+        {_ROWS_TRIGGERS[0]()};
+        {_ROWS_TRIGGERS[1]()};
         -- A revision must never go unindexed because its team has no shard.
         CREATE TRIGGER entry_revisions_search_shard BEFORE INSERT ON entry_revisions
         WHEN NOT EXISTS (SELECT 1 FROM search_shards WHERE team_id = {_TEAM_OF_NEW})
@@ -288,7 +380,7 @@ def add_shard(db: Database, team_id: int | None) -> str:
                 " WHERE r.entry_id = NEW.entry_id AND r.number = NEW.number - 1")
     statements = [
         f"""CREATE VIEW {table}_content AS
-            SELECT r.id AS id, r.text AS text, {_SCOPE} AS scope, e.case_id AS case_id
+            SELECT r.id AS id, r.text AS text, {_scope()} AS scope, e.case_id AS case_id
             FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id
             JOIN cases AS c ON c.id = e.case_id WHERE coalesce(c.team_id, 0) = {team}""",
         f"""CREATE VIRTUAL TABLE {table} USING fts5(
@@ -313,7 +405,7 @@ def add_shard(db: Database, team_id: int | None) -> str:
             END""",
         # A confirmed fact that gives its revision a token it lacked.
         f"""CREATE TRIGGER {table}_facts AFTER INSERT ON facts
-            WHEN {_TEAM_OF_NEW} = {team} AND NEW.kind IN ('person', 'child_seen', 'tag', 'risk')
+            WHEN {_TEAM_OF_NEW} = {team} AND NEW.kind IN {searched_in()}
             AND NOT EXISTS (SELECT 1 FROM facts AS f WHERE f.entry_id = NEW.entry_id
                 AND f.revision = NEW.revision AND f.id != NEW.id
                 AND ({_fact_token('f')}) IS ({_fact_token('NEW')}))
@@ -324,7 +416,7 @@ def add_shard(db: Database, team_id: int | None) -> str:
                     FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id
                     WHERE r.entry_id = NEW.entry_id AND r.number = NEW.revision;
                 INSERT INTO {table} (rowid, text, scope)
-                    SELECT r.id, r.text, {_SCOPE}
+                    SELECT r.id, r.text, {_scope()}
                     FROM entry_revisions AS r JOIN entries AS e ON e.id = r.entry_id
                     WHERE r.entry_id = NEW.entry_id AND r.number = NEW.revision;
             END""",
@@ -332,7 +424,7 @@ def add_shard(db: Database, team_id: int | None) -> str:
             WHEN coalesce(OLD.team_id, 0) = {team} AND coalesce(NEW.team_id, 0) != {team}
             BEGIN
                 INSERT INTO {table} ({table}, rowid, text, scope)
-                    SELECT 'delete', r.id, r.text, {_SCOPE}
+                    SELECT 'delete', r.id, r.text, {_scope()}
                     FROM entries AS e JOIN entry_revisions AS r ON r.entry_id = e.id
                     WHERE e.case_id = OLD.id;
             END""",
@@ -348,6 +440,50 @@ def add_shard(db: Database, team_id: int | None) -> str:
         db.execute(statement)
     db.execute("INSERT INTO search_shards (team_id) VALUES (?)", [team])
     return table
+
+
+# m005: the kinds of fact the index was built for, so a change of kinds rebuilds it.
+def kinds_signature(kinds: Iterable[fact_kinds.FactKind] | None = None) -> str:
+    """What the index's SQL depends on in the fact-kind registry."""
+    return json.dumps([[k.name, k.search_scheme, k.search_letter, k.facet]
+                       for k in (searched_kinds() if kinds is None else kinds)
+                       if k.search_scheme])
+
+
+@migrations()
+def m005_search_kinds(db: Database) -> None:
+    db.execute("CREATE TABLE search_kinds (id INTEGER PRIMARY KEY CHECK (id = 1),"
+                " signature TEXT NOT NULL)")
+    # Until now the index was always built for the built-in kinds.
+    built_in = [kind() for kind in fact_kinds.register_fact_kinds()]
+    db.execute("INSERT INTO search_kinds VALUES (1, ?)",
+               [kinds_signature(sorted(built_in, key=lambda k: (k.order, k.name)))])
+
+
+def follow_kinds(db: Database) -> bool:
+    """If the searched kinds of fact changed since the index was built, re-create the
+    triggers, views and shards whose SQL names them and rebuild the index from the entries.
+    Returns whether it did. Run after the migrations (storage/migrations.migrate)."""
+    row = one_row(db, "SELECT signature FROM search_kinds WHERE id = 1")
+    if row and row["signature"] == kinds_signature():
+        return False
+    teams = [row["team_id"] for row in db.query("SELECT team_id FROM search_shards")]
+    for team in teams:
+        table = shard_table(team)
+        for trigger in ("add", "facts", "out", "in"):
+            db.execute(f"DROP TRIGGER IF EXISTS {table}_{trigger}")
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+        db.execute(f"DROP VIEW IF EXISTS {table}_content")
+    db.execute("DELETE FROM search_shards")
+    db.execute("DROP TRIGGER IF EXISTS entry_revisions_search_rows")
+    db.execute("DROP TRIGGER IF EXISTS facts_search_rows")
+    for trigger in _ROWS_TRIGGERS:
+        db.execute(trigger())
+    for team in teams:
+        add_shard(db, team)
+    rebuild(db)
+    db.execute("INSERT OR REPLACE INTO search_kinds VALUES (1, ?)", [kinds_signature()])
+    return True
 
 
 def years(db: Database) -> list[int]:

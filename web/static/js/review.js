@@ -11,8 +11,9 @@
   const list = panel.querySelector("[data-review-list]");
   const status = panel.querySelector("[data-review-status]");
   const people = new Map(data.people.map((p) => [p.id, p]));
-  const GROUPS = [["person", "People"], ["date", "Dates"], ["risk", "Risk indicators"],
-    ["tag", "Themes"], ["child_seen", "Children seen"]];
+  // The kinds of fact, in panel order, as the server's registry describes them (fact_kinds.py).
+  const KINDS = new Map(data.kinds.map((k) => [k.name, k]));
+  const isBulk = (kind) => KINDS.has(kind) && KINDS.get(kind).bulk;
   let entryId = data.entry_id;
   let state = null, running = null, again = false, timer = null;
   window.casenotesReview = { lastRenderMs: null };
@@ -38,14 +39,9 @@
     return reply;
   }
 
-  function describe(kind, fields) {
-    if (kind === "person" || kind === "child_seen") {
-      const who = fields.person != null && people.get(fields.person) ? people.get(fields.person).name : "Not on the record";
-      return kind === "child_seen" ? who + (fields.alone ? ", seen alone" : ", seen (not alone)") : who;
-    }
-    if (kind === "date") return fields.value + (fields.precision && fields.precision !== "day" ? " (" + fields.precision + ")" : "") + (fields.ambiguous ? " — check: ambiguous" : "");
-    if (kind === "risk") return (data.risks[fields.label] || fields.label) + " · " + fields.assertion + (fields.source ? " (reported by " + fields.source + ")" : "");
-    return data.tags[fields.label] || fields.label;
+  function bulkTitle() {
+    const titles = data.kinds.filter((k) => k.bulk).map((k) => k.title.toLowerCase());
+    return titles.length > 1 ? titles.slice(0, -1).join(", ") + " and " + titles[titles.length - 1] : titles.join("");
   }
 
   // --- highlighting -------------------------------------------------------------------
@@ -56,7 +52,7 @@
     const target = textarea ? document.getElementById("text-backdrop") : readonly;
     if (!target || !state) return;
     const text = words();
-    const spans = state.suggestions.filter((s) => s.kind !== "tag" && !s.stale && s.state !== "rejected")
+    const spans = state.suggestions.filter((s) => KINDS.has(s.kind) && KINDS.get(s.kind).highlighted && !s.stale && s.state !== "rejected")
       .map((s) => ({ start: s.start, end: s.start + s.text.length, kind: s.kind, id: s.id, state: s.state }))
       .sort((a, b) => a.start - b.start || b.end - a.end);
     const fragment = document.createDocumentFragment();
@@ -79,21 +75,21 @@
     const started = performance.now();
     list.replaceChildren();
     const pending = state.suggestions.filter((s) => s.state === "pending");
-    const bulk = pending.filter((s) => s.kind === "person" || s.kind === "date");
+    const bulk = pending.filter((s) => isBulk(s.kind));
     const head = el("div", { class: "cn-review__actions" });
     if (bulk.length) {
       head.append(el("button", { type: "button", class: "govuk-button govuk-button--secondary cn-small-button", "data-action": "bulk", onclick: acceptBulk },
-        "Accept all " + bulk.length + " people and dates"));
+        "Accept all " + bulk.length + " " + bulkTitle()));
     }
     list.append(head);
-    for (const [kind, title] of GROUPS) {
+    for (const { name: kind, title } of data.kinds) {
       const items = state.suggestions.filter((s) => s.kind === kind);
       const added = state.added.filter((a) => a.kind === kind);
       if (!items.length && !added.length) continue;
       const group = el("ul", { class: "cn-review__group", role: "list", "aria-label": title });
       items.forEach((s) => group.append(item(s)));
       added.forEach((a) => group.append(el("li", { class: "cn-review__item cn-review__item--added" },
-        el("span", { class: "cn-review__words" }, "“" + a.text + "”"), " ", describe(a.kind, a.fields), " ", el("strong", { class: "govuk-tag govuk-tag--green" }, "added by you"))));
+        el("span", { class: "cn-review__words" }, "“" + a.text + "”"), " ", a.shown, " ", el("strong", { class: "govuk-tag govuk-tag--green" }, "added by you"))));
       list.append(el("h3", { class: "govuk-heading-s cn-review__title" }, title + " (" + (items.length + added.length) + ")"), group);
     }
     if (!state.suggestions.length && !state.added.length) list.append(el("p", { class: "govuk-body-s" }, "No suggestions for this text."));
@@ -103,10 +99,9 @@
 
   function item(s) {
     const decided = s.state !== "pending";
-    const shown = s.decision ? s.decision.fields : s.fields;
     const li = el("li", { class: "cn-review__item cn-review__item--" + s.state + (s.stale ? " cn-review__item--stale" : ""), tabIndex: 0, "data-id": s.id, "data-kind": s.kind },
       s.text ? el("span", { class: "cn-review__words" }, "“" + s.text + "”") : el("span", { class: "cn-review__words" }, "Whole entry"), " ",
-      el("span", { class: "cn-review__value" }, describe(s.kind, shown)),
+      el("span", { class: "cn-review__value" }, s.decision ? s.decision.shown : s.shown),
       s.rule.startsWith("reconfirm") ? el("span", { class: "govuk-body-s" }, " — words changed from “" + (s.fields.was || "") + "”, confirm again") : "",
       " ", decided ? el("strong", { class: "govuk-tag " + (s.state === "rejected" ? "govuk-tag--grey" : "govuk-tag--green") }, s.state) : "");
     li.title = "Suggested by " + s.rule + (s.confidence != null ? " (confidence " + s.confidence.toFixed(2) + ")" : "");
@@ -114,7 +109,7 @@
       el("button", { type: "button", class: "cn-link-button", onclick: () => decide(s, "accept") }, "Accept"),
       el("button", { type: "button", class: "cn-link-button", onclick: () => openEdit(li, s) }, "Edit"),
       el("button", { type: "button", class: "cn-link-button", onclick: () => decide(s, "reject") }, "Reject"));
-    if (s.kind === "person" && s.fields.person == null) {
+    if (KINDS.has(s.kind) && KINDS.get(s.kind).new_person && s.fields.person == null) {
       buttons.append(el("button", { type: "button", class: "cn-link-button", onclick: () => openNewPerson(li, s) }, "New person"));
     }
     if (!s.stale) li.append(" ", buttons);
@@ -156,11 +151,11 @@
   }
 
   async function acceptBulk() {
-    const ids = state.suggestions.filter((s) => s.state === "pending" && !s.stale && (s.kind === "person" || s.kind === "date")).map((s) => s.id);
+    const ids = state.suggestions.filter((s) => s.state === "pending" && !s.stale && isBulk(s.kind)).map((s) => s.id);
     if (!ids.length) return;
     try {
       await api("POST", "/entries/" + entryId + "/decisions/bulk", { suggestion_ids: ids });
-      say("Accepted " + ids.length + " people and dates.");
+      say("Accepted " + ids.length + " " + bulkTitle() + ".");
       await refresh();
       focusAfter(0);
     } catch (error) { say("Not saved: " + error.message); }
@@ -175,19 +170,22 @@
       const node = el("select", { class: "govuk-select", id, name }, options.map(([v, l]) => el("option", { value: v, selected: String(v) === String(value) }, l)));
       controls.push(el("div", { class: "govuk-form-group" }, el("label", { class: "govuk-label", htmlFor: id }, label), node));
     };
-    if (kind === "person" || kind === "child_seen") {
-      const choices = data.people.filter((p) => kind === "person" || p.category === "child").map((p) => [p.id, p.name + " (" + (p.relationship || p.category) + ")"]);
-      if (kind === "person") choices.unshift(["", "Not on the record"]);
-      select("person", kind === "person" ? "Who this is" : "Which child", choices, current.person);
-      if (kind === "child_seen") select("alone", "Seen alone", [["true", "Yes"], ["false", "No"]], String(!!current.alone));
-    } else if (kind === "date") {
-      const id = "edit-date-" + Math.random().toString(36).slice(2, 7);
-      controls.push(el("div", { class: "govuk-form-group" }, el("label", { class: "govuk-label", htmlFor: id }, "Date"), el("input", { class: "govuk-input govuk-input--width-10", type: "date", id, name: "value", value: current.value || "" })));
-    } else if (kind === "risk") {
-      select("label", "Risk indicator", Object.entries(data.risks), current.label);
-      select("assertion", "Assertion", data.assertions.map((a) => [a, a]), current.assertion || "present");
-    } else {
-      select("label", "Theme", Object.entries(data.tags), current.label);
+    const choicesOf = (spec) => Array.isArray(spec.choices) ? spec.choices
+      : Array.isArray(data[spec.choices]) ? data[spec.choices].map((a) => [a, a]) : Object.entries(data[spec.choices] || {});
+    for (const spec of (KINDS.has(kind) ? KINDS.get(kind).editor : [])) {
+      const value = current[spec.name] != null ? current[spec.name] : spec.default;
+      if (spec.control === "person" || spec.control === "child") {
+        const choices = data.people.filter((p) => spec.control === "person" || p.category === "child").map((p) => [p.id, p.name + " (" + (p.relationship || p.category) + ")"]);
+        if (spec.none) choices.unshift(["", spec.none]);
+        select(spec.name, spec.label, choices, value);
+      } else if (spec.control === "yesno") {
+        select(spec.name, spec.label, [["true", "Yes"], ["false", "No"]], String(!!value));
+      } else if (spec.control === "date") {
+        const id = "edit-" + spec.name + "-" + Math.random().toString(36).slice(2, 7);
+        controls.push(el("div", { class: "govuk-form-group" }, el("label", { class: "govuk-label", htmlFor: id }, spec.label), el("input", { class: "govuk-input govuk-input--width-10", type: "date", id, name: spec.name, value: value || "" })));
+      } else {
+        select(spec.name, spec.label, choicesOf(spec), value);
+      }
     }
     form.append(...controls, el("button", { type: "submit", class: "govuk-button cn-small-button" }, "Save"), " ",
       el("button", { type: "button", class: "govuk-button govuk-button--secondary cn-small-button", onclick: () => form.remove() }, "Cancel"));
@@ -195,7 +193,8 @@
       event.preventDefault();
       const values = {};
       new FormData(form).forEach((v, k) => {
-        values[k] = k === "person" ? (v === "" ? null : Number(v)) : k === "alone" ? v === "true" : v;
+        const control = (KINDS.get(kind).editor.find((f) => f.name === k) || {}).control;
+        values[k] = control === "person" || control === "child" ? (v === "" ? null : Number(v)) : control === "yesno" ? v === "true" : v;
       });
       onSave(values);
     });
@@ -266,12 +265,12 @@
       const start = textarea.selectionStart, end = textarea.selectionEnd;
       if (start === end) { say("Select the words in the narrative first, then choose Add a fact."); return; }
       const selected = textarea.value.slice(start, end);
-      const kindSelect = el("select", { class: "govuk-select", id: "add-kind" }, GROUPS.map(([k, t]) => el("option", { value: k }, t)));
+      const kindSelect = el("select", { class: "govuk-select", id: "add-kind" }, data.kinds.map((k) => el("option", { value: k.name }, k.title)));
       const box = el("div", { class: "cn-review__edit", id: "add-fact-form" }, el("p", { class: "govuk-body-s" }, "Selected: “" + selected + "”"),
         el("div", { class: "govuk-form-group" }, el("label", { class: "govuk-label", htmlFor: "add-kind" }, "What these words are"), kindSelect));
       const showFields = () => {
         box.querySelectorAll("form").forEach((f) => f.remove());
-        box.append(fieldsForm(kindSelect.value, { assertion: "present" }, async (values) => {
+        box.append(fieldsForm(kindSelect.value, {}, async (values) => {
           try {
             if (window.casenotesDraft) await window.casenotesDraft.saveNow();
             entryId = entryId || (window.casenotesDraft && window.casenotesDraft.entryId());
