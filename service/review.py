@@ -9,7 +9,6 @@ Facts are anchored to a revision's words: when the words change, the fact is re-
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 from typing import Any, Protocol
@@ -21,6 +20,7 @@ from service.accounts import User
 from service.entries import entry_for
 from service.errors import Conflict, Invalid, NotFound
 from service.nlp.record import CaseRecord, Member
+from service.nlp.taxonomy import Taxonomy
 from service.storage import cases as case_rows
 from service.storage import facts as fact_rows
 from service.storage.db import transaction
@@ -35,20 +35,6 @@ class SuggesterLike(Protocol):
     pipeline_version: str
 
     def suggest(self, text: str, record: CaseRecord, visit_date: date) -> list[dict[str, Any]]: ...
-
-
-@dataclass
-class Taxonomy:
-    """The ids a decision may use, from the loaded taxonomy."""
-
-    risks: dict[str, str]
-    tags: dict[str, str]
-
-    @classmethod
-    def of(cls, suggester: Any) -> Taxonomy:
-        taxonomy = suggester.taxonomy
-        return cls({r.id: r.label for r in taxonomy.risk_indicators},
-                   {t.id: t.label for t in taxonomy.tags})
 
 
 # --- the case record as the suggester sees it --------------------------------------------
@@ -226,7 +212,7 @@ def clean_fields(db: Database, case_id: int, kind: str, fields: dict[str, Any],
             raise Invalid(f"A date's precision is one of: {', '.join(PRECISIONS)}.")
         return {"value": value.isoformat(), "precision": precision}
     label = fields.get("label")
-    known = taxonomy.risks if kind == "risk" else taxonomy.tags
+    known = taxonomy.risk_labels if kind == "risk" else taxonomy.tag_labels
     if label not in known:
         raise Invalid(f"Unknown {'risk indicator' if kind == 'risk' else 'theme'} {label!r}: "
                       f"choose from {', '.join(sorted(known))}.")
