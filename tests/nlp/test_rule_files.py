@@ -71,7 +71,7 @@ def shown_labels(client: TestClient, jones: int, entry_id: int) -> dict[str, str
     found = {}
     sign_in(client, "worker")
     pages = {"entry page": f"/entries/{entry_id}", "search facets": "/search?q=cupboards",
-             "chronology": f"/cases/{jones}/chronology"}
+             "chronology": f"/cases/{jones}/chronology", "case narrative": f"/cases/{jones}"}
     for name, url in pages.items():
         page = client.get(url)
         assert page.status_code == 200, (name, page.text[:300])
