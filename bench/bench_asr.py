@@ -40,6 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from service.asr.audio import probe_audio  # noqa: E402
 from service.asr.transcriber import WhisperTranscriber, load_transcriber  # noqa: E402
 from service.asr.vocabulary import CaseVocabulary  # noqa: E402
+from service.nlp.rule_files import shared_rule_files  # noqa: E402
+from service.nlp.taxonomy import RuleSet  # noqa: E402
+from service.settings import Settings  # noqa: E402
 
 AUDIO = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 normalise = EnglishTextNormalizer()
@@ -70,6 +73,11 @@ class Run:
 class Tally:
     runs: dict[str, Run] = field(default_factory=dict)
 
+
+
+def _rules() -> RuleSet:
+    """The bundled rules, as the service holds them (loaded once)."""
+    return shared_rule_files(Settings().models_dir).current()
 
 def load_clips() -> list[Clip]:
     manifest = json.loads((AUDIO / "manifest.json").read_text())
@@ -109,7 +117,7 @@ def raw_faster_whisper(transcriber: WhisperTranscriber, **options: Any) -> Calla
         if extra.pop("naive_prompt", False):
             extra["initial_prompt"] = ", ".join(m["name"] for m in clip.case["members"])
         if extra.pop("case_prompt", False):
-            extra.update(hotwords=CaseVocabulary.from_note(clip.case).prompt(),
+            extra.update(hotwords=CaseVocabulary.from_note(clip.case, rules=_rules()).prompt(),
                          condition_on_previous_text=False)
         segments, _ = transcriber.model.transcribe(audio.samples, beam_size=5, **extra)
         texts, first = [], None
@@ -125,7 +133,8 @@ def raw_faster_whisper(transcriber: WhisperTranscriber, **options: Any) -> Calla
 
 def ours(transcriber: WhisperTranscriber, with_case: bool) -> Callable[[Clip], Run]:
     def run(clip: Clip) -> Run:
-        vocabulary = CaseVocabulary.from_note(clip.case) if with_case else None
+        # Without the case, the taxonomy's words only (what the transcriber did on its own).
+        vocabulary = CaseVocabulary.from_note(clip.case if with_case else {}, rules=_rules())
         transcript = transcriber.transcribe(clip.path, vocabulary)
         return Run(transcript.text, transcript.duration, transcript.elapsed,
                    transcript.first_segment_after or transcript.elapsed,

@@ -26,6 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.authority import build  # noqa: E402
 from bench.common import percentile  # noqa: E402
 from service import accounts, search  # noqa: E402
+from service.nlp.rule_files import shared_rule_files  # noqa: E402
+from service.nlp.taxonomy import Taxonomy  # noqa: E402
+from service.settings import Settings  # noqa: E402
 from service.storage import open_db  # noqa: E402
 
 # (name, user, parameters). "reviewer" sees team 1 (1,000 families at full size);
@@ -48,6 +51,11 @@ QUERIES: list[tuple[str, str, dict[str, str]]] = [
     ("worker caseload", "worker", {"q": "school"}),
     ("worker, phrase", "worker", {"q": '"feeding plan"'}),
 ]
+
+
+def _taxonomy() -> Taxonomy:
+    """The bundled taxonomy, as the app holds it (loaded once; a stat per call after)."""
+    return shared_rule_files(Settings().models_dir).taxonomy
 
 
 def _users(db: Any) -> dict[str, accounts.User]:
@@ -81,7 +89,7 @@ def _statements(db: Any, user: accounts.User, params: dict[str, str]
     wanted, hints = search.request_from(params)
     db.conn.set_trace_callback(statements.append)
     try:
-        results = search.search(db, user, wanted, hints)
+        results = search.search(db, user, wanted, hints, taxonomy=_taxonomy())
     finally:
         db.conn.set_trace_callback(None)
     return [sql for sql in statements
@@ -96,13 +104,13 @@ def _time_all(db: Any, conn: sqlite3.Connection, user: accounts.User, params: di
     for _ in range(runs):
         with ours:
             wanted, hints = search.request_from(params)
-            search.search(db, user, wanted, hints)
+            search.search(db, user, wanted, hints, taxonomy=_taxonomy())
         with raw:
             for sql in reads:
                 conn.execute(sql).fetchall()
         with lean:
             wanted, hints = search.request_from(params)
-            search.search(db, user, wanted, hints, facets=False)
+            search.search(db, user, wanted, hints, facets=False, taxonomy=_taxonomy())
     return ours, raw, lean
 
 

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.errors import CasenotesError, NotSignedIn
+from service.nlp.rule_files import RuleFiles, shared_rule_files
 from service.routes import (
     api,
     api_dashboard,
@@ -47,11 +48,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         # Loaded once, off the event loop; a test may hand one in to share.
         app.state.suggester = await anyio.to_thread.run_sync(Suggester.load, settings.models_dir)
-    app.state.transcription_queue = TranscriptionQueue(settings)
+    app.state.rule_files = await anyio.to_thread.run_sync(_rule_files, app)
+    app.state.transcription_queue = TranscriptionQueue(settings, app.state.rule_files)
     app.state.transcription_queue.start()
     yield
     await anyio.to_thread.run_sync(app.state.transcription_queue.stop)
     app.state.db_pool.close()
+
+
+def _rule_files(app: FastAPI) -> RuleFiles:
+    """The one taxonomy and rule set every route reads: the suggester's when it is loaded."""
+    settings: Settings = app.state.settings
+    suggester = app.state.suggester
+    if suggester is None:
+        return shared_rule_files(settings.models_dir)
+    if suggester.models_dir.resolve() != settings.models_dir.resolve():
+        raise RuntimeError("the suggester handed in reads other rule files than models_dir")
+    return suggester.rule_files
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -24,9 +24,9 @@ from sqlite_utils import Database
 
 from service import access
 from service.accounts import User
-from service.dashboard import label_name
 from service.entries import KIND_LABELS
 from service.errors import Invalid, NotFound
+from service.nlp.taxonomy import Taxonomy
 from service.storage import cases as case_rows
 from service.storage import chronology as rows
 from service.storage import entries as entry_rows
@@ -112,7 +112,8 @@ def _check_date(value: str | None, what: str) -> str | None:
         raise Invalid(f"The {what} date looks like 2026-03-14.") from err
 
 
-def chronology(db: Database, user: User, case_id: int, *, child_id: int | None = None,
+def chronology(db: Database, user: User, case_id: int, *, taxonomy: Taxonomy,
+               child_id: int | None = None,
                date_from: str | None = None, date_to: str | None = None,
                action: str = "chronology.view", candidates_page: int | None = None
                ) -> Chronology:
@@ -126,16 +127,17 @@ def chronology(db: Database, user: User, case_id: int, *, child_id: int | None =
         child = next((c for c in children if c["id"] == child_id), None)
         if child is None:
             raise NotFound("That child is not on this case.")
-    events = _events(db, case_id, {p["id"]: p["name"] for p in people}, child_id)
+    events = _events(db, case_id, {p["id"]: p["name"] for p in people}, child_id, taxonomy)
     events = [e for e in events if (not date_from or e.date >= date_from)
               and (not date_to or e.date[:10] <= date_to)]
     chron = Chronology(case, child, children, date_from, date_to, events)
     if candidates_page is not None:
-        _add_candidates(db, chron, child_id, max(candidates_page, 1))
+        _add_candidates(db, chron, child_id, max(candidates_page, 1), taxonomy)
     return chron
 
 
-def _add_candidates(db: Database, chron: Chronology, child_id: int | None, page: int) -> None:
+def _add_candidates(db: Database, chron: Chronology, child_id: int | None, page: int,
+                    taxonomy: Taxonomy) -> None:
     """Entries and their confirmed facts, each saying whether it is already an event."""
     entries, total = entry_rows.narrative(db, chron.case["id"], newest_first=True,
                                           child_id=child_id, limit=CANDIDATE_PAGE,
@@ -146,15 +148,15 @@ def _add_candidates(db: Database, chron: Chronology, child_id: int | None, page:
         chron.candidates.append({
             **entry, "key": str(entry["id"]), "in_chronology": str(entry["id"]) in in_chronology,
             "facts": [dict(f, key=f"{entry['id']}/{fact_key(f)}",
-                           label_name=label_name(f["label"]) if f["kind"] in ("risk", "tag")
+                           label_name=taxonomy.label(f["label"]) if f["kind"] in ("risk", "tag")
                            else "",
                            in_chronology=f"{entry['id']}/{fact_key(f)}" in in_chronology)
                       for f in facts.get(entry["id"], [])]})
     chron.candidates_page, chron.candidates_pages = page, max(1, -(-total // CANDIDATE_PAGE))
 
 
-def _events(db: Database, case_id: int, names: dict[int, str], child_id: int | None
-            ) -> list[Event]:
+def _events(db: Database, case_id: int, names: dict[int, str], child_id: int | None,
+            taxonomy: Taxonomy) -> list[Event]:
     marks = rows.latest_marks(db, case_id)
     facts = rows.current_facts(db, case_id)
     chosen: list[tuple[dict[str, Any] | None, int, dict[str, Any] | None]] = []  # fact, entry, mark
@@ -184,7 +186,7 @@ def _events(db: Database, case_id: int, names: dict[int, str], child_id: int | N
                 fact and fact["person_id"] == child_id):
             continue
         event = _event(fact, entry, mark, dates_by_entry.get(entry_id, []),
-                       [names.get(i, "?") for i in entry_children])
+                       [names.get(i, "?") for i in entry_children], taxonomy)
         if event.key not in seen:  # the same fact twice in one entry is one event
             seen.add(event.key)
             events.append(event)
@@ -215,7 +217,7 @@ def _one_line(text: str, limit: int = SUMMARY_DEFAULT_LENGTH) -> str:
 
 
 def _event(fact: dict[str, Any] | None, entry: dict[str, Any], mark: dict[str, Any] | None,
-           dates: list[dict[str, Any]], children: list[str]) -> Event:
+           dates: list[dict[str, Any]], children: list[str], taxonomy: Taxonomy) -> Event:
     text = entry["text"] or ""
     day, source, precision = entry["occurred_at"][:10], "entry date", "day"
     if fact is None:
@@ -232,7 +234,7 @@ def _event(fact: dict[str, Any] | None, entry: dict[str, Any], mark: dict[str, A
             if same_sentence:
                 day, source = same_sentence[0]["value"][:10], "event date"
                 precision = same_sentence[0]["precision"] or "day"
-        label = label_name(fact["label"]) if fact["kind"] in ("risk", "tag") else ""
+        label = taxonomy.label(fact["label"]) if fact["kind"] in ("risk", "tag") else ""
         if fact["kind"] == "child_seen" and fact["person_id"]:
             label = "Seen alone" if fact["alone"] else "Seen"
         sentence = text[begin:finish]

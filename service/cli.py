@@ -200,14 +200,16 @@ def search_command(query: str, username: str, case_id: int | None, kind: str | N
     import json
 
     from service import search
+    from service.nlp.rule_files import shared_rule_files
 
     db = _db()
     params = {"q": query, "case": case_id, "kind": kind, "from": occurred_from,
               "to": occurred_to, "order": order, "revisions": "all" if all_versions else None,
               "page": page}
     wanted, hints = search.request_from({k: v for k, v in params.items() if v is not None})
+    taxonomy = shared_rule_files(Settings().models_dir).taxonomy
     results = search.search(db, accounts.get_user_by_name(db, username), wanted, hints,
-                            via="cli")
+                            taxonomy=taxonomy, via="cli")
     if as_json:
         click.echo(json.dumps({"total": results.total, "considered": results.considered,
                                "hints": results.hints, "results": results.hits},

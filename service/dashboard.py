@@ -9,21 +9,17 @@ a score.
 from __future__ import annotations
 
 import re
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlite_utils import Database
 
 from service import access, fact_kinds
 from service.accounts import User
 from service.errors import Forbidden, Invalid, NotFound
-from service.settings import PROJECT_ROOT
+from service.nlp.taxonomy import Taxonomy
 from service.storage import dashboard as rows
 from service.storage import users as user_rows
 from service.storage.facts import DECISIONS
@@ -37,42 +33,6 @@ CHILDREN_PAGE = 50
 ALL_TIME = "1900-01-01"
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,80}$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-# --- labels from the local taxonomy -----------------------------------------------------
-
-@lru_cache(maxsize=4)
-def _labels_at(path: Path, mtime: float) -> dict[str, str]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    found = {}
-    for section in ("risk_indicators", "tags"):
-        for item in data.get(section) or []:
-            if isinstance(item, dict) and item.get("id"):
-                found[str(item["id"])] = str(item.get("label") or item["id"])
-    return found
-
-
-_checked: dict[Path, tuple[float, dict[str, str]]] = {}
-
-
-def _labels(models_dir: Path) -> dict[str, str]:
-    """The taxonomy's labels; its file is looked at again at most once a second."""
-    checked_at, labels = _checked.get(models_dir, (0.0, {}))
-    if time.monotonic() - checked_at > 1.0:
-        path = models_dir / "taxonomy.yaml"
-        try:
-            labels = _labels_at(path, path.stat().st_mtime)
-        except (OSError, yaml.YAMLError):
-            labels = {}
-        _checked[models_dir] = (time.monotonic(), labels)
-    return labels
-
-
-def label_name(label: str | None, models_dir: Path = PROJECT_ROOT / "models") -> str:
-    """'Physical injury' for 'physical_injury'; the taxonomy can change while we run."""
-    if not label:
-        return ""
-    return _labels(models_dir).get(label) or label.replace("_", " ").capitalize()
 
 
 # --- which team ------------------------------------------------------------------------
@@ -163,7 +123,7 @@ def _pages(total: int, size: int) -> int:
     return max(1, -(-total // size))
 
 
-def manager_view(db: Database, user: User, team_id: int | None = None, *,
+def manager_view(db: Database, user: User, team_id: int | None = None, *, taxonomy: Taxonomy,
                  months: int = DEFAULT_MONTHS, days: int = DEFAULT_DAYS, cases_page: int = 1,
                  children_page: int = 1, recent_page: int = 1,
                  today: date | None = None) -> ManagerView:
@@ -184,7 +144,7 @@ def manager_view(db: Database, user: User, team_id: int | None = None, *,
                                                (cases_page - 1) * CASES_PAGE)
     by_case = _case_rows(case_totals)
     _add_case_labels(by_case, rows.case_label_counts(db, team["id"], [g.id for g in by_case],
-                                                     *period))
+                                                     *period), taxonomy)
     author_counts = rows.author_counts(db, team["id"], *period)
     authors = rows.users_by_id(db, sorted({r["author_id"] for r in author_counts}))
     children, child_count = rows.team_children(db, team["id"], CHILDREN_PAGE,
@@ -192,16 +152,18 @@ def manager_view(db: Database, user: User, team_id: int | None = None, *,
     recent_cases, recent_count = rows.recent_risk_cases(db, team["id"], recent_since, CASES_PAGE,
                                                         (recent_page - 1) * CASES_PAGE)
     recent = _recent(recent_cases, rows.recent_risks(db, team["id"], recent_since,
-                                                     [c["case_id"] for c in recent_cases]))
+                                                     [c["case_id"] for c in recent_cases]),
+                     taxonomy)
     view = ManagerView(
         team=team,
         teams=user_rows.list_teams(db) if user.is_admin else [team],
         months=months, days=days, since=since, recent_since=recent_since,
         month_list=month_list,
         entries_by_month=_by_month(month_counts, month_list),
-        labels=_label_rows(month_counts, month_list),
+        labels=_label_rows(month_counts, month_list, taxonomy),
         by_case=by_case, cases_page=cases_page, cases_pages=_pages(case_count, CASES_PAGE),
-        by_worker=_worker_rows(author_counts, {i: u["display_name"] for i, u in authors.items()}),
+        by_worker=_worker_rows(author_counts, {i: u["display_name"] for i, u in authors.items()},
+                               taxonomy),
         recent=recent, recent_page=recent_page, recent_pages=_pages(recent_count, CASES_PAGE),
         children=children, children_page=children_page,
         children_pages=_pages(child_count, CHILDREN_PAGE),
@@ -222,7 +184,7 @@ def _by_month(month_counts: list[dict[str, Any]], month_list: list[str]
     return found
 
 
-def _label_rows(month_counts: list[dict[str, Any]], month_list: list[str]
+def _label_rows(month_counts: list[dict[str, Any]], month_list: list[str], taxonomy: Taxonomy
                 ) -> dict[str, list[LabelRow]]:
     table: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(month_list, 0))
     for row in month_counts:
@@ -233,7 +195,7 @@ def _label_rows(month_counts: list[dict[str, Any]], month_list: list[str]
             months[row["month"]] += row["n"]
     found: dict[str, list[LabelRow]] = {k: [] for k in fact_kinds.counted_names()}
     for (kind, label), months in table.items():
-        found[kind].append(LabelRow(kind, label, label_name(label), months, sum(months.values())))
+        found[kind].append(LabelRow(kind, label, taxonomy.label(label), months, sum(months.values())))
     for kind_rows in found.values():
         kind_rows.sort(key=lambda r: (-r.total, r.name))
     return found
@@ -249,16 +211,18 @@ def _sorted_labels(labels: list[tuple[str, str, str, int]]) -> list[tuple[str, s
     return sorted(labels, key=lambda t: (t[0] != "risk", -t[3], t[2]))
 
 
-def _add_case_labels(groups: list[GroupRow], counts: list[dict[str, Any]]) -> None:
+def _add_case_labels(groups: list[GroupRow], counts: list[dict[str, Any]],
+                     taxonomy: Taxonomy) -> None:
     by_id = {g.id: g for g in groups}
     for row in counts:
-        by_id[row["case_id"]].labels.append((row["kind"], row["label"], label_name(row["label"]),
+        by_id[row["case_id"]].labels.append((row["kind"], row["label"], taxonomy.label(row["label"]),
                                              row["n"]))
     for group in groups:
         group.labels = _sorted_labels(group.labels)
 
 
-def _worker_rows(counts: list[dict[str, Any]], names: dict[int, str]) -> list[GroupRow]:
+def _worker_rows(counts: list[dict[str, Any]], names: dict[int, str],
+                 taxonomy: Taxonomy) -> list[GroupRow]:
     groups: dict[int, GroupRow] = {}
     for row in counts:
         group = groups.setdefault(row["author_id"], GroupRow(row["author_id"],
@@ -266,19 +230,20 @@ def _worker_rows(counts: list[dict[str, Any]], names: dict[int, str]) -> list[Gr
         if row["label"] == "":
             setattr(group, "risk_entries" if row["kind"] == "risk" else "tag_entries", row["n"])
         else:
-            group.labels.append((row["kind"], row["label"], label_name(row["label"]), row["n"]))
+            group.labels.append((row["kind"], row["label"], taxonomy.label(row["label"]), row["n"]))
     for group in groups.values():
         group.labels = _sorted_labels(group.labels)
     return sorted(groups.values(), key=lambda g: g.name)
 
 
-def _recent(cases: list[dict[str, Any]], risks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _recent(cases: list[dict[str, Any]], risks: list[dict[str, Any]],
+            taxonomy: Taxonomy) -> list[dict[str, Any]]:
     by_case = {c["case_id"]: {"id": c["case_id"], "family_name": c["family_name"],
                               "reference": c["reference"], "latest": c["latest"], "labels": []}
                for c in cases}
     for row in risks:  # latest first
         by_case[row["case_id"]]["labels"].append({
-            "label": row["label"], "name": label_name(row["label"]), "n": row["n"],
+            "label": row["label"], "name": taxonomy.label(row["label"]), "n": row["n"],
             "latest": row["latest"]})
     return list(by_case.values())
 
@@ -365,7 +330,7 @@ def clean_filters(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def entries_behind(db: Database, user: User, team_id: int | None, raw_filters: dict[str, Any],
-                   *, months: int = DEFAULT_MONTHS, page: int = 1,
+                   *, taxonomy: Taxonomy, months: int = DEFAULT_MONTHS, page: int = 1,
                    today: date | None = None) -> EntryList:
     """The final entries one number on the manager view counts."""
     today = today or date.today()
@@ -378,15 +343,16 @@ def entries_behind(db: Database, user: User, team_id: int | None, raw_filters: d
     access.record(db, user, "dashboard.entries",
                   detail=f"team {team['id']}, {total} entries, "
                          + ", ".join(f"{k}={v}" for k, v in sorted(filters.items()) if k != "rule"))
-    return EntryList(team, _describe(db, filters, months, team["id"]), filters, months,
+    return EntryList(team, _describe(db, filters, months, team["id"], taxonomy), filters, months,
                      entries, total, page, max(1, -(-total // ENTRY_PAGE)))
 
 
-def _describe(db: Database, filters: dict[str, Any], months: int, team_id: int) -> str:
+def _describe(db: Database, filters: dict[str, Any], months: int, team_id: int,
+              taxonomy: Taxonomy) -> str:
     """'Entries with Physical injury confirmed, in 2026-03, ...' — what the list holds."""
     parts = []
     if filters.get("kind"):
-        what = label_name(filters["label"]) if filters.get("label") else (
+        what = taxonomy.label(filters["label"]) if filters.get("label") else (
             f"any {fact_kinds.kind_of(filters['kind']).label.lower()}")
         parts.append(f"with {what} confirmed")
     if filters.get("person_id") is not None:

@@ -10,20 +10,19 @@ import yaml
 from sqlite_utils import Database
 
 from service.accounts import hash_password
-from service.settings import PROJECT_ROOT
+from service.settings import Settings
 from service.storage import cases as case_rows
 from service.storage import entries as entry_rows
 from service.storage import users as user_rows
 from service.storage.db import transaction
 
-DEMO_FILE = PROJECT_ROOT / "fixtures" / "demo" / "families.yaml"
 
-
-def read_demo(path: Path = DEMO_FILE) -> dict[str, Any]:
+def read_demo(path: Path | None = None) -> dict[str, Any]:
+    path = path or Settings().demo_file
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def load_demo(db: Database, path: Path = DEMO_FILE, today: datetime | None = None) -> bool:
+def load_demo(db: Database, path: Path | None = None, today: datetime | None = None) -> bool:
     """Load the demo once; returns False if it was already there."""
     demo = read_demo(path)
     if user_rows.user_by_username(db, demo["users"][0]["username"]):
@@ -63,7 +62,7 @@ def _load_family(db: Database, family: dict[str, Any], teams: dict[str, int],
         entry_rows.clear_draft(db, entry_id)
 
 
-def demo_logins(path: Path = DEMO_FILE) -> list[tuple[str, str, str]]:
+def demo_logins(path: Path | None = None) -> list[tuple[str, str, str]]:
     """(username, password, roles) for the printed demo logins."""
     demo = read_demo(path)
     return [(u["username"], demo["demo_passwords"][u["username"]], ", ".join(u["roles"]))

@@ -32,6 +32,7 @@ from service.storage.db import transaction
 
 if TYPE_CHECKING:
     from service.asr.vocabulary import CaseVocabulary
+    from service.nlp.taxonomy import RuleSet
 
 MEDIA_TYPES = {
     "wav": "audio/wav", "mp3": "audio/mpeg", "m4a": "audio/mp4", "mp4": "audio/mp4",
@@ -370,7 +371,7 @@ def clean_up_final_entries(db: Database) -> int:
 
 # --- vocabulary ---------------------------------------------------------------------------
 
-def case_vocabulary(db: Database, case_id: int, models_dir: Path) -> CaseVocabulary:
+def case_vocabulary(db: Database, case_id: int, rules: RuleSet) -> CaseVocabulary:
     """The case's people on record (names, relationship or role, professionals too) and the
     taxonomy's terms, for hearing this family's words right."""
     from service.asr.vocabulary import CaseVocabulary
@@ -380,4 +381,4 @@ def case_vocabulary(db: Database, case_id: int, models_dir: Path) -> CaseVocabul
          "role": person["relationship"] or person["category"]}
         for person in case_rows.people_on_case(db, case_id)
     ]
-    return CaseVocabulary.build(members, models_dir=models_dir)
+    return CaseVocabulary.build(members, rules=rules)

@@ -35,3 +35,9 @@ class Conflict(CasenotesError):
 
 class TooMany(CasenotesError):
     status = 429
+
+
+class EngineNotLoaded(CasenotesError):
+    """The suggestion engine is off on this server (CASENOTES_LOAD_MODELS=0)."""
+
+    status = 503

@@ -29,10 +29,13 @@ PRECISIONS = ("day", "week", "month", "year")
 
 
 class Vocabulary(Protocol):
-    """The taxonomy ids a decision may use (review.Taxonomy)."""
+    """The taxonomy ids a decision may use (nlp.taxonomy.Taxonomy)."""
 
-    risks: dict[str, str]
-    tags: dict[str, str]
+    @property
+    def risk_labels(self) -> dict[str, str]: ...
+
+    @property
+    def tag_labels(self) -> dict[str, str]: ...
 
 
 class FactKind:
@@ -179,7 +182,7 @@ class Risk(LabelKind):
                "choices": "assertions", "default": "present"})
 
     def known(self, taxonomy: Vocabulary) -> dict[str, str]:
-        return taxonomy.risks
+        return taxonomy.risk_labels
 
     def clean(self, db: Database, case_id: int, fields: dict[str, Any],
               taxonomy: Vocabulary) -> dict[str, Any]:
@@ -208,7 +211,7 @@ class Tag(LabelKind):
     editor = ({"name": "label", "label": "Theme", "control": "choice", "choices": "tags"},)
 
     def known(self, taxonomy: Vocabulary) -> dict[str, str]:
-        return taxonomy.tags
+        return taxonomy.tag_labels
 
 
 class ChildSeen(FactKind):

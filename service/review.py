@@ -9,7 +9,6 @@ Facts are anchored to a revision's words: when the words change, the fact is re-
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 from typing import Any, Protocol
@@ -22,6 +21,7 @@ from service.accounts import User
 from service.entries import entry_for
 from service.errors import Conflict, Invalid, NotFound
 from service.nlp.record import CaseRecord, Member
+from service.nlp.taxonomy import Taxonomy
 from service.storage import cases as case_rows
 from service.storage import facts as fact_rows
 from service.storage.db import transaction
@@ -32,21 +32,10 @@ ASSERTIONS = kinds.ASSERTIONS
 class SuggesterLike(Protocol):
     pipeline_version: str
 
+    @property
+    def taxonomy(self) -> Taxonomy: ...
+
     def suggest(self, text: str, record: CaseRecord, visit_date: date) -> list[dict[str, Any]]: ...
-
-
-@dataclass
-class Taxonomy:
-    """The ids a decision may use, from the loaded taxonomy."""
-
-    risks: dict[str, str]
-    tags: dict[str, str]
-
-    @classmethod
-    def of(cls, suggester: Any) -> Taxonomy:
-        taxonomy = suggester.taxonomy
-        return cls({r.id: r.label for r in taxonomy.risk_indicators},
-                   {t.id: t.label for t in taxonomy.tags})
 
 
 # --- the case record as the suggester sees it --------------------------------------------
@@ -119,7 +108,7 @@ def suggest_entry(db: Database, user: User, suggester: SuggesterLike,
             fields = _stored_fields(suggestion, people)
             fields["nth"] = _nth(words, suggestion["start"], suggestion["text"])
             fact_rows.insert_suggestion(db, entry_id, run, {**suggestion, **fields})
-    return review_state(db, user, entry_id, log=False, labels=chips.labels_of(suggester))
+    return review_state(db, user, entry_id, log=False, labels=chips.labels_of(suggester.taxonomy))
 
 
 def suggest_text(db: Database, user: User, suggester: SuggesterLike, case_id: int,

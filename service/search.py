@@ -11,11 +11,9 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
-from functools import cached_property, lru_cache
-from pathlib import Path
+from functools import cached_property
 from typing import Any
 
-import yaml
 from sqlite_utils import Database
 
 from service import access
@@ -23,8 +21,8 @@ from service.accounts import CASE_ROLES, User
 from service.cases import PAGE_SIZE as NARRATIVE_PAGE_SIZE
 from service.entries import KIND_LABELS
 from service.errors import Forbidden, NotFound
+from service.nlp.taxonomy import Taxonomy
 from service.search_query import ParsedQuery, parse
-from service.settings import PROJECT_ROOT
 from service.storage import cases as case_rows
 from service.storage import search as search_rows
 from service.storage import search_index
@@ -42,7 +40,6 @@ ORDERS = {"relevance": "Most relevant", "newest": "Newest first", "oldest": "Old
 ASSERTIONS = ("present", "negated", "possible", "hypothetical", "historical", "reported")
 SEEN = {"seen": "Seen", "alone": "Seen alone"}
 LOGGED_QUERY_CHARS = 1000
-TAXONOMY_FILE = PROJECT_ROOT / "models" / "taxonomy.yaml"
 log = logging.getLogger("casenotes.search")
 
 
@@ -186,8 +183,9 @@ def _date(text: str) -> date | None:
 # --- searching ----------------------------------------------------------------------------
 
 def search(db: Database, user: User, request: SearchRequest, hints: list[str] | None = None,
-           *, via: str = "", facets: bool = True) -> SearchResults:
-    """Run a search as `user`. Bad input becomes hints; only access problems raise.
+           *, taxonomy: Taxonomy, via: str = "", facets: bool = True) -> SearchResults:
+    """Run a search as `user`; `taxonomy` names the tag and risk facets and filters.
+    Bad input becomes hints; only access problems raise.
     `via` names where a search came from when not the web (logged, e.g. "cli"); without
     `facets` only the results and their number are worked out (cheaper on big result sets)."""
     query = parse(request.q)
@@ -205,7 +203,7 @@ def search(db: Database, user: User, request: SearchRequest, hints: list[str] | 
     filters = _filters(db, request, query, user, visible)
     if filters.visible_case_ids and (query.expression or not request.q.strip()):
         try:
-            _run(db, filters, request, results, facets)
+            _run(db, filters, request, results, facets, taxonomy)
         except sqlite3.OperationalError as err:
             if "fts5" not in str(err) and "syntax" not in str(err):
                 raise
@@ -213,7 +211,7 @@ def search(db: Database, user: User, request: SearchRequest, hints: list[str] | 
             results.hints.append("The search could not be understood. Try fewer symbols: "
                                  "words, \"exact phrases\", word*, OR and -word.")
             results.total, results.hits, results.facets = 0, [], {}
-    results.applied = applied_filters(results)
+    results.applied = applied_filters(results, taxonomy)
     access.record(db, user, "search", case_id=request.case, detail=_log_detail(request, results, via))
     return results
 
@@ -263,7 +261,7 @@ def _iso(day: date | None, plus_days: int = 0) -> str | None:
 
 
 def _run(db: Database, filters: search_rows.Filters, request: SearchRequest,
-         results: SearchResults, with_facets: bool) -> None:
+         results: SearchResults, with_facets: bool, taxonomy: Taxonomy) -> None:
     order = request.order if filters.words else (
         "newest" if request.order == "relevance" else request.order)
     found = search_rows.find(db, filters, order, PAGE_SIZE, (request.page - 1) * PAGE_SIZE,
@@ -286,7 +284,7 @@ def _run(db: Database, filters: search_rows.Filters, request: SearchRequest,
     cases = {c["id"]: c for c in results.visible_cases}
     results.hits = [_hit(row, passages.get(row["revision_id"], ""), positions, names, cases)
                     for row in rows]
-    results.facets = _facets(facet_rows, names, request, results.visible_cases)
+    results.facets = _facets(facet_rows, names, request, results.visible_cases, taxonomy)
     if not results.total and request.revisions == "latest" and filters.words:
         results.hints.append("No entries matched. Earlier versions of amended entries are not "
                              "searched unless you choose \u201cAll versions\u201d.")
@@ -340,8 +338,8 @@ def _top_facet_values(counted: dict[str, dict[tuple[Any, Any], int]]
 
 
 def _facets(rows: list[dict[str, Any]], names: dict[str, dict[int, dict[str, Any]]],
-            request: SearchRequest, visible: list[dict[str, Any]]) -> dict[str, list[dict]]:
-    taxonomy = taxonomy_labels()
+            request: SearchRequest, visible: list[dict[str, Any]], taxonomy: Taxonomy
+            ) -> dict[str, list[dict]]:
     visible_ids = {c["id"] for c in visible}
     facets: dict[str, list[dict[str, Any]]] = {k: [] for k in
                                                (*_FACETS, *search_rows.facet_names())}
@@ -359,11 +357,11 @@ def _facets(rows: list[dict[str, Any]], names: dict[str, dict[int, dict[str, Any
             entry["label"] = person["name"]
             entry["params"] = request.params(person=value)
         elif facet == "tag":
-            entry["label"] = taxonomy.get(value, _pretty(value))
+            entry["label"] = taxonomy.label(value)
             entry["params"] = request.params(tag=value)
         elif facet == "risk":
             assertion = row["detail"] or "present"
-            entry["label"] = f"{taxonomy.get(value, _pretty(value))} ({assertion})"
+            entry["label"] = f"{taxonomy.label(value)} ({assertion})"
             entry["params"] = request.params(risk=value, assertion=assertion)
         elif facet == "kind":
             entry["label"] = KIND_LABELS.get(value, value)
@@ -376,7 +374,7 @@ def _facets(rows: list[dict[str, Any]], names: dict[str, dict[int, dict[str, Any
             entry["params"] = request.params(occurred_from=f"{value}-01-01",
                                              occurred_to=f"{value}-12-31")
         else:  # another kind's facet: counted, not (yet) a filter
-            entry["label"] = taxonomy.get(value, _pretty(value or ""))
+            entry["label"] = taxonomy.label(value)
             entry["params"] = None
         current = {"case": request.case, "person": request.person, "tag": request.tag,
                    "kind": request.kind, "author": request.author}.get(facet)
@@ -394,9 +392,9 @@ def _facets(rows: list[dict[str, Any]], names: dict[str, dict[int, dict[str, Any
     return facets
 
 
-def applied_filters(results: SearchResults) -> list[dict[str, Any]]:
+def applied_filters(results: SearchResults, taxonomy: Taxonomy) -> list[dict[str, Any]]:
     """Each filter in force, labelled, with the parameters that remove it."""
-    request, taxonomy = results.request, taxonomy_labels()
+    request = results.request
     labels = {(facet, v["value"]): v["label"] for facet, values in results.facets.items()
               for v in values}
     applied = []
@@ -406,7 +404,7 @@ def applied_filters(results: SearchResults) -> list[dict[str, Any]]:
         elif name in ("person", "author"):
             label = labels.get((name, value), f"{name} {value}")
         elif name in ("tag", "risk"):
-            label = taxonomy.get(value, _pretty(value))
+            label = taxonomy.label(value)
         elif name == "kind":
             label = KIND_LABELS.get(value, value)
         elif name == "seen":
@@ -418,25 +416,6 @@ def applied_filters(results: SearchResults) -> list[dict[str, Any]]:
             label = f"{_pretty(name)}: {value}"
         applied.append({"name": name, "label": label, "params": request.params(**{name: None})})
     return applied
-
-
-@lru_cache(maxsize=4)
-def _taxonomy_labels(path: Path) -> dict[str, str]:
-    try:
-        taxonomy = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return {}
-    found: dict[str, str] = {}
-    for section in ("risk_indicators", "tags"):
-        for item in taxonomy.get(section) or []:
-            if isinstance(item, dict) and item.get("id"):
-                found[str(item["id"])] = str(item.get("label") or _pretty(str(item["id"])))
-    return found
-
-
-def taxonomy_labels(path: Path = TAXONOMY_FILE) -> dict[str, str]:
-    """Human labels for tag and risk ids, read from the local taxonomy file."""
-    return _taxonomy_labels(path)
 
 
 def _pretty(identifier: str) -> str:

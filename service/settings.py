@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     demo: bool = Field(default=False, description="Demo mode: allows the built-in demo secret")
     models_dir: Path = PROJECT_ROOT / "models"
     web_dir: Path = PROJECT_ROOT / "web"
+    demo_file: Path = Field(default=PROJECT_ROOT / "fixtures" / "demo" / "families.yaml",
+                            description="The synthetic families `casenotes demo` loads")
     whisper_model: str = Field(
         default="tiny.en", description="Bundled model name, or a CTranslate2 Whisper model directory"
     )

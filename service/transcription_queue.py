@@ -25,6 +25,7 @@ from typing import Any
 from service import dictation
 from service.asr.audio import AudioError
 from service.asr.transcriber import Segment, Transcriber, load_transcriber
+from service.nlp.rule_files import RuleFiles
 from service.settings import Settings
 from service.storage import open_db
 from service.storage import transcriptions as job_rows
@@ -63,9 +64,10 @@ def shared_transcriber(settings: Settings, threads: int,
 class TranscriptionQueue:
     """`start()` once the database is migrated; `wake()` when a job is queued; `stop()`."""
 
-    def __init__(self, settings: Settings, *, workers: int | None = None,
+    def __init__(self, settings: Settings, rule_files: RuleFiles, *, workers: int | None = None,
                  load: Callable[..., Transcriber] = load_transcriber) -> None:
         self.settings = settings
+        self.rule_files = rule_files  # the taxonomy, kinship and nicknames words come from
         self.workers = max(1, workers if workers is not None else settings.transcription_workers)
         self.threads_per_worker = compute_threads(self.workers)
         self._load = load
@@ -148,7 +150,8 @@ class TranscriptionQueue:
                 raise _Stop
 
         try:
-            vocabulary = dictation.case_vocabulary(db, job["case_id"], self.settings.models_dir)
+            vocabulary = dictation.case_vocabulary(db, job["case_id"],
+                                                    self.rule_files.current())
             transcript = self._transcriber().transcribe(Path(job["audio_path"]), vocabulary,
                                                         on_segment)
         except _Stop:

@@ -14,6 +14,8 @@ from sqlite_utils import Database
 from service.app import create_app
 from service.demo import load_demo
 from service.nlp import Suggester
+from service.nlp.rule_files import shared_rule_files
+from service.nlp.taxonomy import RuleSet, Taxonomy
 from service.settings import Settings
 from service.storage import open_db
 
@@ -26,6 +28,15 @@ PASSWORDS = {"worker": "worker-demo-pass", "reviewer": "reviewer-demo-pass",
 def suggester() -> Suggester:
     """The real suggester, loaded once for the tests that review suggestions."""
     return Suggester.load(Settings().models_dir)
+
+
+def bundled_rules() -> RuleSet:
+    """The rules in the repo's models/, as the app loads them (one RuleFiles per process)."""
+    return shared_rule_files(Settings().models_dir).current()
+
+
+def bundled_taxonomy() -> Taxonomy:
+    return bundled_rules().taxonomy
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from service import accounts, entries, review
 from service.errors import Conflict, Invalid, NotFound
 from service.nlp import Suggester
+from service.nlp.taxonomy import Taxonomy
 from tests.conftest import case_id
 
 TEXT = ("Home visit to Sarah and Jack. Jack was seen alone in his bedroom and had a bruise on "
@@ -19,8 +20,8 @@ TEXT = ("Home visit to Sarah and Jack. Jack was seen alone in his bedroom and ha
 
 
 @pytest.fixture
-def taxonomy(suggester: Suggester) -> review.Taxonomy:
-    return review.Taxonomy.of(suggester)
+def taxonomy(suggester: Suggester) -> Taxonomy:
+    return suggester.taxonomy
 
 
 def worker(db: Database) -> accounts.User:
@@ -59,7 +60,7 @@ def test_suggestions_are_stored_but_are_not_facts(demo_db: Database,
 
 
 def test_accept_edit_reject_and_add_become_facts_at_finalising(
-        demo_db: Database, suggester: Suggester, taxonomy: review.Taxonomy) -> None:
+        demo_db: Database, suggester: Suggester, taxonomy: Taxonomy) -> None:
     user = worker(demo_db)
     entry = draft(demo_db)
     state = review.suggest_entry(demo_db, user, suggester, entry["id"])
@@ -97,7 +98,7 @@ def test_accept_edit_reject_and_add_become_facts_at_finalising(
 
 
 def test_risks_cannot_be_accepted_in_bulk(demo_db: Database, suggester: Suggester,
-                                          taxonomy: review.Taxonomy) -> None:
+                                          taxonomy: Taxonomy) -> None:
     entry = draft(demo_db)
     state = review.suggest_entry(demo_db, worker(demo_db), suggester, entry["id"])
     with pytest.raises(Invalid, match="one by one"):
@@ -106,7 +107,7 @@ def test_risks_cannot_be_accepted_in_bulk(demo_db: Database, suggester: Suggeste
 
 
 def test_bad_decisions_are_refused(demo_db: Database, suggester: Suggester,
-                                   taxonomy: review.Taxonomy) -> None:
+                                   taxonomy: Taxonomy) -> None:
     user = worker(demo_db)
     entry, other = draft(demo_db), draft(demo_db, "Phone call with Sarah.")
     state = review.suggest_entry(demo_db, user, suggester, entry["id"])
@@ -135,7 +136,7 @@ def test_bad_decisions_are_refused(demo_db: Database, suggester: Suggester,
 
 
 def test_amendment_keeps_unchanged_facts_and_asks_again_for_changed(
-        demo_db: Database, suggester: Suggester, taxonomy: review.Taxonomy) -> None:
+        demo_db: Database, suggester: Suggester, taxonomy: Taxonomy) -> None:
     user = worker(demo_db)
     entry = draft(demo_db)
     state = review.suggest_entry(demo_db, user, suggester, entry["id"])

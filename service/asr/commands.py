@@ -14,14 +14,7 @@ from pathlib import Path
 import click
 
 from service.asr.audio import AudioError, probe_audio
-
-
-def _settings() -> object | None:
-    try:
-        from service.settings import Settings
-    except ImportError:  # pragma: no cover - the settings module is the lead's
-        return None
-    return Settings()
+from service.settings import Settings
 
 
 def _read_case(path: Path) -> dict:
@@ -48,21 +41,25 @@ def _read_case(path: Path) -> dict:
 def transcribe(audio: Path, case_file: Path | None, model: str | None, as_json: bool) -> None:
     """Transcribe a dictation recording on this machine (nothing leaves it)."""
     from service.asr.transcriber import load_transcriber
-    from service.asr.vocabulary import DEFAULT_MODELS_DIR, CaseVocabulary
+    from service.asr.vocabulary import CaseVocabulary
+    from service.nlp.rule_files import shared_rule_files
+    from service.nlp.taxonomy import TaxonomyError
 
-    settings = _settings()
-    max_mb = getattr(settings, "max_audio_mb", 200)
-    max_seconds = getattr(settings, "max_audio_seconds", 7200)
-    models_dir = Path(getattr(settings, "models_dir", DEFAULT_MODELS_DIR))
-    model = model or getattr(settings, "whisper_model", "tiny.en")
+    settings = Settings()
+    max_mb = settings.max_audio_mb
+    max_seconds = settings.max_audio_seconds
+    model = model or settings.whisper_model
     try:
         # Check the audio before spending seconds loading the model.
         probe_audio(audio, max_mb=max_mb, max_seconds=max_seconds)
     except AudioError as error:
         raise click.ClickException(error.message) from error
-    vocabulary = None
-    if case_file is not None:
-        vocabulary = CaseVocabulary.from_note(_read_case(case_file), models_dir=models_dir)
+    try:
+        rules = shared_rule_files(settings.models_dir).current()
+    except TaxonomyError as error:
+        raise click.ClickException(str(error)) from error
+    case = _read_case(case_file) if case_file is not None else {}
+    vocabulary = CaseVocabulary.from_note(case, rules=rules)
     try:
         transcriber = load_transcriber(model, max_mb=max_mb, max_seconds=max_seconds)
     except RuntimeError as error:

@@ -1,9 +1,10 @@
 """A case's own vocabulary, for hearing its names and risk words right.
 
 Built from the case record (members' names, nicknames, professionals' names and roles) and
-the local taxonomy (risk indicator and theme phrases in models/taxonomy.yaml). It gives the
-transcriber two things: a short decoder prompt, and the lexicon the post-correction pass
-matches recognised words against.
+the rules loaded from models/ (the taxonomy's risk indicator and theme phrases, kinship words
+and usual short forms of names), handed in by whoever holds them: the running service's one
+RuleFiles. It gives the transcriber two things: a short decoder prompt, and the lexicon the
+post-correction pass matches recognised words against.
 """
 
 from __future__ import annotations
@@ -12,24 +13,21 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from service.asr.words import expand_stem
 
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+if TYPE_CHECKING:
+    from service.nlp.taxonomy import RuleSet, Taxonomy
 
-# Used when models/taxonomy.yaml is absent or unreadable: the starter risk vocabulary.
+# Used without rules (a library call with no models dir): the starter risk vocabulary.
 FALLBACK_RISK_TERMS = (
     "bruise", "bruises", "bruising", "burn", "injury", "injuries", "marks", "domestic abuse",
     "domestic violence", "violence", "cannabis", "alcohol", "drunk", "heroin", "cocaine",
     "overdose", "methadone", "neglect", "head lice", "missing from home", "exploitation",
     "county lines", "self-harm", "self-harming", "suicidal", "depression", "sexual abuse",
 )
-# Kinship words when models/kinship.yaml is absent: (word, role words it points to).
+# Kinship words without rules: (word, role words it points to).
 FALLBACK_KINSHIP = (
     ("mum", ("mother",)), ("dad", ("father",)),
     ("nan", ("grandmother", "maternal grandmother", "paternal grandmother")),
@@ -75,24 +73,6 @@ class Member:
         return parts[-1] if len(parts) > 1 else ""
 
 
-def _read_yaml(path: Path) -> Any:
-    """Parsed YAML, or None if absent or broken. Cached per file version: a vocabulary is
-    built for every dictation, and an edited taxonomy is picked up on the next one."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return _read_yaml_version(path, stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=16)
-def _read_yaml_version(path: Path, _mtime_ns: int, _size: int) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-
-
 def _phrase_terms(phrase: str) -> list[str]:
     """Concrete word sequences from one taxonomy phrase pattern.
 
@@ -129,63 +109,23 @@ def _phrase_terms(phrase: str) -> list[str]:
     return terms
 
 
-def load_taxonomy_terms(path: Path) -> list[Term] | None:
-    """Risk and theme terms from a taxonomy file, or None if it is absent or has another shape."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    terms = _taxonomy_terms(path, stat.st_mtime_ns, stat.st_size)
-    return list(terms) if terms is not None else None
-
-
-@lru_cache(maxsize=8)
-def _taxonomy_terms(path: Path, mtime_ns: int, size: int) -> tuple[Term, ...] | None:
-    data = _read_yaml_version(path, mtime_ns, size)
-    if not isinstance(data, Mapping):
-        return None
+def taxonomy_terms(taxonomy: Taxonomy) -> list[Term]:
+    """Risk and theme terms: each risk indicator's label, and every phrase's word sequences."""
     terms: list[Term] = []
-    for section, kind in (("risk_indicators", "risk"), ("tags", "theme")):
-        entries = data.get(section)
-        if not isinstance(entries, list):
-            continue
+    for kind, section, entries in (("risk", "risk indicator", taxonomy.risk_indicators),
+                                   ("theme", "tag", taxonomy.tags)):
         for entry in entries:
-            if not isinstance(entry, Mapping):
-                continue
-            ident = str(entry.get("id", "")) or str(entry.get("label", "?"))
-            source = f"taxonomy {section[:-1] if section == 'tags' else 'risk indicator'} {ident}"
-            phrases = entry.get("phrases") or entry.get("patterns") or []
-            if kind == "risk" and entry.get("label"):
-                terms.append(Term(str(entry["label"]).lower(), kind, source, part="label"))
-            texts: list[str] = []
-            for phrase in phrases if isinstance(phrases, list) else []:
-                if isinstance(phrase, str):
-                    texts += _phrase_terms(phrase)
-            terms += [Term(text.lower(), kind, source) for text in texts]
-    return tuple(terms) if any(term.kind == "risk" for term in terms) else None
+            source = f"taxonomy {section} {entry.id}"
+            if kind == "risk" and entry.label:
+                terms.append(Term(entry.label.lower(), kind, source, part="label"))
+            for phrase in entry.phrases:
+                terms += [Term(text.lower(), kind, source) for text in _phrase_terms(phrase)]
+    return terms
 
 
-def load_nicknames(path: Path) -> dict[str, list[str]]:
-    """Formal first name -> short forms, from models/nicknames.yaml if present."""
-    data = _read_yaml(path)
-    names = data.get("names") if isinstance(data, Mapping) else None
-    if not isinstance(names, Mapping):
-        return {}
-    return {str(k).lower(): [str(v) for v in vs] for k, vs in names.items() if isinstance(vs, list)}
-
-
-def load_kinship(path: Path) -> list[tuple[str, tuple[str, ...]]]:
-    """(kinship word, the roles it points to) from models/kinship.yaml, or a small default."""
-    data = _read_yaml(path)
-    groups = data.get("family") if isinstance(data, Mapping) else None
-    if not isinstance(groups, list):
-        return list(FALLBACK_KINSHIP)
-    pairs = []
-    for group in groups:
-        if isinstance(group, Mapping) and isinstance(group.get("words"), list):
-            roles = tuple(str(role) for role in group.get("roles") or [])
-            pairs += [(str(word), roles) for word in group["words"]]
-    return pairs or list(FALLBACK_KINSHIP)
+def kinship_words(rules: RuleSet) -> list[tuple[str, tuple[str, ...]]]:
+    """(kinship word, the roles it points to), from the kinship rules' family words."""
+    return [(word, term.roles) for term in rules.kinship.family for word in term.words]
 
 
 def _norm_role(role: str) -> str:
@@ -193,7 +133,7 @@ def _norm_role(role: str) -> str:
 
 
 def _role_matches(member_role: str, kinship_roles: tuple[str, ...]) -> bool:
-    """Compare ignoring case, spaces and hyphens, as models/kinship.yaml says; a bracketed
+    """Compare ignoring case, spaces and hyphens, as the kinship list in models/ says; a bracketed
     part of the role ("grandmother (kinship carer)") counts as a role of its own."""
     forms = {_norm_role(part) for part in re.split(r"[()]", member_role) if part.strip()}
     return bool(forms & {_norm_role(role) for role in kinship_roles})
@@ -213,12 +153,12 @@ class CaseVocabulary:
         members: Iterable[Mapping[str, Any]] = (),
         *,
         terms: Iterable[str] | None = None,
-        models_dir: Path | None = None,
+        rules: RuleSet | None = None,
     ) -> CaseVocabulary:
-        """From case members (dicts with id, name, role, optional nicknames) and the taxonomy.
+        """From case members (dicts with id, name, role, optional nicknames) and the rules.
 
-        `terms`, if given, replaces the taxonomy's risk and theme terms."""
-        models_dir = models_dir or DEFAULT_MODELS_DIR
+        `terms`, if given, replaces the taxonomy's risk and theme terms. Without `rules`, a
+        small built-in list of risk and kinship words stands in."""
         people = [
             Member(
                 id=str(m.get("id", "")),
@@ -230,15 +170,17 @@ class CaseVocabulary:
             if str(m.get("name", "")).strip()
         ]
         vocabulary = cls(members=people)
-        vocabulary.terms += _name_terms(people, load_nicknames(models_dir / "nicknames.yaml"))
-        vocabulary.terms += _kinship_terms(people, load_kinship(models_dir / "kinship.yaml"))
+        nicknames = rules.nicknames if rules is not None else {}
+        vocabulary.terms += _name_terms(people, nicknames)
+        vocabulary.terms += _kinship_terms(
+            people, kinship_words(rules) if rules is not None else list(FALLBACK_KINSHIP))
         if terms is not None:
             vocabulary.terms += [Term(t.lower(), "risk", "given term list") for t in terms if t]
+        elif rules is not None:
+            vocabulary.terms += taxonomy_terms(rules.taxonomy)
         else:
-            taxonomy = load_taxonomy_terms(models_dir / "taxonomy.yaml")
-            vocabulary.terms += taxonomy or [
-                Term(t, "risk", "built-in risk words") for t in FALLBACK_RISK_TERMS
-            ]
+            vocabulary.terms += [Term(t, "risk", "built-in risk words")
+                                 for t in FALLBACK_RISK_TERMS]
         vocabulary.risk_labels = list(dict.fromkeys(
             t.text for t in vocabulary.terms if t.kind == "risk" and t.part == "label"
         ))
@@ -287,7 +229,7 @@ class CaseVocabulary:
         return f"Visit with {listed}" + (f" ({', '.join(surnames)})." if surnames else ".") + risks
 
 
-def _name_terms(people: list[Member], nicknames: Mapping[str, list[str]]) -> list[Term]:
+def _name_terms(people: list[Member], nicknames: Mapping[str, Iterable[str]]) -> list[Term]:
     terms: list[Term] = []
     for member in people:
         source = f"{member.name} ({member.role})" if member.role else member.name
@@ -298,7 +240,7 @@ def _name_terms(people: list[Member], nicknames: Mapping[str, list[str]]) -> lis
             terms.append(Term(member.surname, "name", source, member.id, "surname"))
         for nickname in member.nicknames:
             terms.append(Term(nickname, "name", source, member.id, "nickname"))
-        # Usual short forms (models/nicknames.yaml) are recognised but never corrected
+        # Usual short forms (the nickname list in models/) are recognised but never corrected
         # towards: "Dan" for Daniel is as likely to be someone else called Dean.
         for nickname in nicknames.get(member.first.lower(), []):
             terms.append(Term(nickname.title(), "name", source, member.id, "usual short form"))

@@ -1,6 +1,6 @@
 """Turn the phrase syntax of models/*.yaml into spaCy Matcher token patterns.
 
-Syntax (documented for authors in models/taxonomy.yaml): words separated by spaces,
+Syntax (documented for authors in the taxonomy file in models/): words separated by spaces,
 `word*` for a prefix, `a|b` for alternatives, `...` for a gap of up to three words,
 `{person}` for a person mention and `{year}` for a year.
 """

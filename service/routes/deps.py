@@ -1,4 +1,5 @@
-"""Dependencies shared by the routes: the database, the signed-in user, CSRF."""
+"""Dependencies shared by the routes: the database, the taxonomy and suggester, the
+signed-in user, CSRF."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from sqlite_utils import Database
 
 from service import accounts
 from service.accounts import User
-from service.errors import Forbidden, NotSignedIn
+from service.errors import EngineNotLoaded, Forbidden, NotSignedIn
+from service.nlp.rule_files import RuleFiles
+from service.nlp.suggester import Suggester
+from service.nlp.taxonomy import Taxonomy
 from service.settings import Settings
 
 SESSION_COOKIE = "casenotes_session"
@@ -35,8 +39,28 @@ async def get_db(request: Request) -> AsyncIterator[Database]:
         pool.give_back(db)
 
 
+async def get_rule_files(request: Request) -> RuleFiles:
+    return request.app.state.rule_files
+
+
+async def get_taxonomy(request: Request) -> Taxonomy:
+    """The taxonomy in use: the process's one, read again if its file changed (a stat)."""
+    return request.app.state.rule_files.taxonomy
+
+
+async def get_suggester(request: Request) -> Suggester:
+    suggester = request.app.state.suggester
+    if suggester is None:
+        raise EngineNotLoaded("The suggestion engine is not loaded on this server "
+                              "(CASENOTES_LOAD_MODELS is off). You can still write and finalise.")
+    return suggester
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Database, Depends(get_db)]
+RuleFilesDep = Annotated[RuleFiles, Depends(get_rule_files)]
+TaxonomyDep = Annotated[Taxonomy, Depends(get_taxonomy)]
+SuggesterDep = Annotated[Suggester, Depends(get_suggester)]
 
 
 def templates(request: Request) -> Jinja2Templates:

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from service import access, accounts, cases
 from service.errors import CasenotesError
+from service.nlp.rule_files import RuleFiles
 from service.routes.deps import DbDep, PageUser, parse_form, render
 from service.storage.migrations import PERSON_CATEGORIES, ROLES
 
@@ -20,10 +21,12 @@ Roles = Annotated[list[str], Form()]
 def _admin_page(request: Request, db: Any, user: Any, error: str | None = None,
                 status: int = 200, values: dict[str, Any] | None = None) -> Response:
     access.require_admin(db, user, "admin.view")
+    rule_files: RuleFiles = request.app.state.rule_files
+    rule_files.current()  # look at the files now, so an edit just saved is reported
     return render(request, "admin/index.html", {
         "users": accounts.list_users(db), "teams": accounts.list_teams(db),
         "cases": cases.all_cases(db, user), "roles": ROLES, "error": error,
-        "values": values or {}}, status)
+        "values": values or {}, "rules_error": rule_files.error}, status)
 
 
 def _done(anchor: str) -> Response:

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from service import chronology
 from service.errors import Invalid
-from service.routes.deps import DbDep, PageUser, parse_form, render, templates
+from service.routes.deps import DbDep, PageUser, TaxonomyDep, parse_form, render, templates
 
 router = APIRouter(prefix="/cases/{case_id}/chronology", dependencies=[Depends(parse_form)])
 
@@ -31,19 +31,22 @@ def _query(child: int | None, date_from: str | None, date_to: str | None) -> str
 
 
 @router.get("")
-def chronology_page(request: Request, db: DbDep, user: PageUser, case_id: int,
+def chronology_page(request: Request, db: DbDep, user: PageUser, taxonomy: TaxonomyDep,
+                    case_id: int,
                     child: str | None = None, page: int = Query(1, ge=1),
                     date_from: str | None = Query(None, alias="from"),
                     date_to: str | None = Query(None, alias="to")) -> Response:
-    chron = chronology.chronology(db, user, case_id, child_id=_child(child), date_from=date_from,
+    chron = chronology.chronology(db, user, case_id, taxonomy=taxonomy, child_id=_child(child),
+                                  date_from=date_from,
                                   date_to=date_to, candidates_page=page)
     query = _query(chron.child["id"] if chron.child else None, chron.date_from, chron.date_to)
     return render(request, "chronology/show.html", {"chron": chron, "query": query})
 
 
-def _printable(request: Request, db: DbDep, user: PageUser, case_id: int, child: str | None,
-               action: str) -> tuple[chronology.Chronology, str]:
-    chron = chronology.chronology(db, user, case_id, child_id=_child(child), action=action,
+def _printable(request: Request, db: DbDep, user: PageUser, taxonomy: TaxonomyDep, case_id: int,
+               child: str | None, action: str) -> tuple[chronology.Chronology, str]:
+    chron = chronology.chronology(db, user, case_id, taxonomy=taxonomy, child_id=_child(child),
+                                  action=action,
                                   date_from=request.query_params.get("from"),
                                   date_to=request.query_params.get("to"))
     html = templates(request).get_template("chronology/print.html").render(
@@ -53,17 +56,18 @@ def _printable(request: Request, db: DbDep, user: PageUser, case_id: int, child:
 
 
 @router.get("/print")
-def printable(request: Request, db: DbDep, user: PageUser, case_id: int,
+def printable(request: Request, db: DbDep, user: PageUser, taxonomy: TaxonomyDep, case_id: int,
               child: str | None = None) -> Response:
-    _, html = _printable(request, db, user, case_id, child, "chronology.print")
+    _, html = _printable(request, db, user, taxonomy, case_id, child, "chronology.print")
     return Response(html, media_type="text/html; charset=utf-8")
 
 
 @router.get(".pdf")
-def pdf(request: Request, db: DbDep, user: PageUser, case_id: int,
+def pdf(request: Request, db: DbDep, user: PageUser, taxonomy: TaxonomyDep, case_id: int,
         child: str | None = None) -> Response:
     # A sync route: FastAPI runs it in the thread pool, off the event loop (PDF is CPU work).
-    chron, html = _printable(request, db, user, case_id, child, "chronology.export_pdf")
+    chron, html = _printable(request, db, user, taxonomy, case_id, child,
+                             "chronology.export_pdf")
     body = chronology.to_pdf(html, str(request.base_url))
     name = chronology.export_name(chron, "pdf")
     return Response(body, media_type="application/pdf",
@@ -71,9 +75,9 @@ def pdf(request: Request, db: DbDep, user: PageUser, case_id: int,
 
 
 @router.get(".csv")
-def csv_export(request: Request, db: DbDep, user: PageUser, case_id: int,
+def csv_export(request: Request, db: DbDep, user: PageUser, taxonomy: TaxonomyDep, case_id: int,
                child: str | None = None) -> Response:
-    chron = chronology.chronology(db, user, case_id, child_id=_child(child),
+    chron = chronology.chronology(db, user, case_id, taxonomy=taxonomy, child_id=_child(child),
                                   action="chronology.export_csv",
                                   date_from=request.query_params.get("from"),
                                   date_to=request.query_params.get("to"))

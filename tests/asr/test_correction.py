@@ -10,6 +10,7 @@ import pytest
 from service.asr.correction import Corrector, Word, sound_key
 from service.asr.vocabulary import CaseVocabulary
 from tests.asr.conftest import AUDIO, case_note
+from tests.conftest import bundled_rules
 
 ANNOTATED = Path(__file__).resolve().parents[2] / "fixtures" / "annotated"
 
@@ -19,7 +20,7 @@ def words(text: str) -> list[Word]:
 
 
 def corrected(clip_id: str, text: str) -> tuple[str, list]:
-    corrector = Corrector(CaseVocabulary.from_note(case_note(clip_id)))
+    corrector = Corrector(CaseVocabulary.from_note(case_note(clip_id), rules=bundled_rules()))
     out, applied = corrector.correct(words(text))
     return "".join(w.text for w in out).strip(), applied
 
@@ -96,7 +97,7 @@ def test_correct_text_is_never_changed() -> None:
     assert len(notes) >= 40
     changes = []
     for note in notes:
-        corrector = Corrector(CaseVocabulary.from_note(note))
+        corrector = Corrector(CaseVocabulary.from_note(note, rules=bundled_rules()))
         _, applied = corrector.correct(words(note["text"]))
         changes += [(note.get("id"), a.original, a.written) for a in applied]
     assert changes == []

@@ -9,6 +9,7 @@ from service.asr.audio import AudioError
 from service.asr.transcriber import Segment, WhisperTranscriber, load_transcriber, resolve_model_dir
 from service.asr.vocabulary import CaseVocabulary
 from tests.asr.conftest import AUDIO, CLIPS, case_note, clip_path, normalise, reference, term_count
+from tests.conftest import bundled_rules
 
 
 def recall(clip_id: str, text: str) -> float:
@@ -27,7 +28,7 @@ def clip04(transcriber: WhisperTranscriber):
     """One case-aware transcription, shared by the tests that inspect it."""
     streamed: list[tuple[Segment, float]] = []
     transcript = transcriber.transcribe(
-        clip_path("clip04"), CaseVocabulary.from_note(case_note("clip04")),
+        clip_path("clip04"), CaseVocabulary.from_note(case_note("clip04"), rules=bundled_rules()),
         on_segment=lambda segment, progress: streamed.append((segment, progress)),
     )
     return transcript, streamed
@@ -94,7 +95,7 @@ def test_each_upload_format(transcriber: WhisperTranscriber, clip_id: str, min_r
                             max_wer: float) -> None:
     """mp3, m4a (AAC), webm (Opus) and wav, with several voices, speeds and noise."""
     transcript = transcriber.transcribe(
-        clip_path(clip_id), CaseVocabulary.from_note(case_note(clip_id)))
+        clip_path(clip_id), CaseVocabulary.from_note(case_note(clip_id), rules=bundled_rules()))
     assert recall(clip_id, transcript.text) >= min_recall
     assert wer(clip_id, transcript.text) < max_wer
 

@@ -1,11 +1,15 @@
-"""The case vocabulary: names from the record, kinship, taxonomy terms (read defensively)."""
+"""The case vocabulary: names from the record, kinship, taxonomy terms (from the loaded rules)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from service.asr.vocabulary import FALLBACK_RISK_TERMS, CaseVocabulary
+from service.nlp.rule_files import english_tokenizer
+from service.nlp.taxonomy import TAXONOMY_FILE, load_taxonomy
 from tests.asr.conftest import case_note
+from tests.conftest import bundled_rules
 
 MEMBERS = [
     {"id": "p1", "name": "Katarzyna Kowalski", "role": "mother", "nicknames": ["Kasia"]},
@@ -20,7 +24,7 @@ def texts(vocabulary: CaseVocabulary, kind: str) -> set[str]:
 
 
 def test_names_nicknames_and_professionals_from_the_record() -> None:
-    vocabulary = CaseVocabulary.build(MEMBERS)
+    vocabulary = CaseVocabulary.build(MEMBERS, rules=bundled_rules())
     names = texts(vocabulary, "name")
     assert {"Katarzyna Kowalski", "Katarzyna", "Kowalski", "Kasia", "Olivia", "Dean",
             "O'Brien", "Funmi", "Adeyemi"} <= names
@@ -30,13 +34,13 @@ def test_names_nicknames_and_professionals_from_the_record() -> None:
 
 
 def test_usual_short_forms_are_known_but_marked() -> None:
-    # models/nicknames.yaml: Olivia -> Liv; recognised, never corrected towards (see correction)
-    liv = [t for t in CaseVocabulary.build(MEMBERS).terms if t.text == "Liv"]
+    # the nickname list in models/: Olivia -> Liv; recognised, never corrected towards (see correction)
+    liv = [t for t in CaseVocabulary.build(MEMBERS, rules=bundled_rules()).terms if t.text == "Liv"]
     assert liv and liv[0].part == "usual short form"
 
 
 def test_kinship_words_point_to_the_member_with_that_role() -> None:
-    vocabulary = CaseVocabulary.build(MEMBERS)
+    vocabulary = CaseVocabulary.build(MEMBERS, rules=bundled_rules())
     by_text = {t.text: t for t in vocabulary.terms if t.kind == "kinship"}
     assert by_text["mum"].person == "p1"
     assert by_text["step-dad"].person == "p3"
@@ -44,33 +48,29 @@ def test_kinship_words_point_to_the_member_with_that_role() -> None:
 
 
 def test_taxonomy_terms_expand_phrase_patterns() -> None:
-    risks = texts(CaseVocabulary.build(MEMBERS), "risk")
+    risks = texts(CaseVocabulary.build(MEMBERS, rules=bundled_rules()), "risk")
     # from patterns such as `bruis*`, `head lice`, `county lines`, `exploit*`
     assert {"bruise", "bruising", "head lice", "county lines", "exploitation"} <= risks
     assert not any("{" in t or "*" in t or "..." in t for t in risks)
 
 
-def test_missing_taxonomy_falls_back_to_built_in_words(tmp_path: Path) -> None:
-    vocabulary = CaseVocabulary.build(MEMBERS, models_dir=tmp_path)
+def test_without_rules_built_in_words_stand_in() -> None:
+    vocabulary = CaseVocabulary.build(MEMBERS)
     assert texts(vocabulary, "risk") == set(FALLBACK_RISK_TERMS)
     assert texts(vocabulary, "kinship") >= {"mum", "dad", "step-dad"}
-
-
-def test_taxonomy_of_another_shape_falls_back(tmp_path: Path) -> None:
-    (tmp_path / "taxonomy.yaml").write_text("risks:\n  bruise: physical\n")
-    assert texts(CaseVocabulary.build([], models_dir=tmp_path), "risk") == set(FALLBACK_RISK_TERMS)
-    (tmp_path / "taxonomy.yaml").write_text(": not yaml [")
-    assert texts(CaseVocabulary.build([], models_dir=tmp_path), "risk") == set(FALLBACK_RISK_TERMS)
+    assert not [t for t in vocabulary.terms if t.part == "usual short form"]
 
 
 def test_a_minimal_taxonomy_is_read(tmp_path: Path) -> None:
-    (tmp_path / "taxonomy.yaml").write_text(
-        "risk_indicators:\n"
+    (tmp_path / TAXONOMY_FILE).write_text(
+        "version: t1\nrisk_indicators:\n"
         "  - id: substance_misuse\n    label: Substance misuse\n"
         "    phrases: [cannabis, smell of cannabis|skunk, 'drunk*']\n"
         "tags:\n  - id: health\n    label: Health\n    phrases: [dentist]\n"
     )
-    vocabulary = CaseVocabulary.build([], models_dir=tmp_path)
+    taxonomy = load_taxonomy(tmp_path / TAXONOMY_FILE, english_tokenizer())
+    vocabulary = CaseVocabulary.build([], rules=dataclasses.replace(bundled_rules(),
+                                                                    taxonomy=taxonomy))
     assert {"substance misuse", "cannabis", "smell of cannabis", "smell of skunk",
             "drunk"} <= texts(vocabulary, "risk")
     assert texts(vocabulary, "theme") == {"dentist"}
@@ -83,19 +83,19 @@ def test_an_explicit_term_list_replaces_the_taxonomy() -> None:
 
 
 def test_from_note_reads_the_annotated_note_members() -> None:
-    vocabulary = CaseVocabulary.from_note(case_note("clip04"))
+    vocabulary = CaseVocabulary.from_note(case_note("clip04"), rules=bundled_rules())
     assert [m.id for m in vocabulary.members] == ["p1", "p2", "p3", "p4", "p5"]
     assert "Hussain" in texts(vocabulary, "name")
     assert CaseVocabulary.from_note({"text": "no members"}).members == []
 
 
 def test_prompt_names_the_family_briefly_and_the_risk_labels() -> None:
-    prompt = CaseVocabulary.build(MEMBERS).prompt()
+    prompt = CaseVocabulary.build(MEMBERS, rules=bundled_rules()).prompt()
     assert prompt.startswith("Visit with Katarzyna, Kasia, Olivia, Dean and Funmi "
                              "(Kowalski, O'Brien, Adeyemi).")
     assert "Concerns: physical injury, domestic abuse" in prompt
     assert "mother" not in prompt  # roles leak into transcripts
-    assert "Concerns" not in CaseVocabulary.build(MEMBERS).prompt("names")
+    assert "Concerns" not in CaseVocabulary.build(MEMBERS, rules=bundled_rules()).prompt("names")
 
 
 def test_no_case_means_no_prompt() -> None:

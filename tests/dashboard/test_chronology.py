@@ -18,13 +18,13 @@ from service.storage import entries as entry_rows
 from service.storage.access_log import access_rows
 from service.storage.db import transaction
 from service.storage.facts import insert_fact
-from tests.conftest import case_id
+from tests.conftest import bundled_taxonomy, case_id
 from tests.dashboard.conftest import person
 
 
 def _jones(db: Database, username: str = "worker", **kwargs: Any) -> chronology.Chronology:
     return chronology.chronology(db, get_user_by_name(db, username), case_id(db, "RFS-1042"),
-                                 **kwargs)
+                                 **kwargs, taxonomy=bundled_taxonomy())
 
 
 def _fact_id(db: Database, entry_id: int, kind: str, label: str | None = None) -> int:

@@ -15,6 +15,7 @@ from service.errors import Forbidden
 from service.storage.access_log import access_rows
 from service.storage.db import transaction
 from service.storage.facts import insert_suggestion
+from tests.conftest import bundled_taxonomy
 
 
 def _manager(db: Database) -> accounts.User:
@@ -26,7 +27,7 @@ def _labels(view: dashboard.ManagerView, kind: str) -> dict[str, int]:
 
 
 def test_known_counts(demo_db: Database, confirmed: dict[str, Any]) -> None:
-    view = dashboard.manager_view(demo_db, _manager(demo_db))
+    view = dashboard.manager_view(demo_db, _manager(demo_db), taxonomy=bundled_taxonomy())
     assert view.team["name"] == "Riverside Family Support"
     assert len(view.month_list) == 12
     # Five entries with a counted risk: Jones 1-3 and Baptiste 1-2. The negated injury, the
@@ -45,13 +46,13 @@ def test_known_counts(demo_db: Database, confirmed: dict[str, Any]) -> None:
 
 
 def test_recent_risks_and_last_seen(demo_db: Database, confirmed: dict[str, Any]) -> None:
-    view = dashboard.manager_view(demo_db, _manager(demo_db), days=28)
+    view = dashboard.manager_view(demo_db, _manager(demo_db), days=28, taxonomy=bundled_taxonomy())
     recent = {c["family_name"]: {lbl["label"]: lbl["n"] for lbl in c["labels"]}
               for c in view.recent}
     # Jones' school visit (30 days ago) is outside 28 days; the Khan self-harm is not current.
     assert recent == {"Jones": {"neglect": 1, "substance_misuse": 1},
                       "Baptiste": {"physical_injury": 1, "domestic_abuse": 1}}
-    week = dashboard.manager_view(demo_db, _manager(demo_db), days=7)
+    week = dashboard.manager_view(demo_db, _manager(demo_db), days=7, taxonomy=bundled_taxonomy())
     assert {c["family_name"]: [lbl["label"] for lbl in c["labels"]] for c in week.recent} == {
         "Baptiste": ["domestic_abuse"]}
     seen = {c["name"]: (c["seen"], c["seen_alone"]) for c in view.children}
@@ -64,7 +65,7 @@ def test_recent_risks_and_last_seen(demo_db: Database, confirmed: dict[str, Any]
 
 
 def test_acceptance_rates(demo_db: Database, confirmed: dict[str, Any]) -> None:
-    view = dashboard.manager_view(demo_db, _manager(demo_db))
+    view = dashboard.manager_view(demo_db, _manager(demo_db), taxonomy=bundled_taxonomy())
     by_kind = {r["kind"]: r for r in view.acceptance_by_kind}
     # Risk: accepted 5 (incl. the negated injury and the amended-away self-harm: decisions
     # stand), edited 1, rejected 2, added 1 by hand; kept 6 of 8 judged.
@@ -81,10 +82,10 @@ def test_acceptance_rates(demo_db: Database, confirmed: dict[str, Any]) -> None:
 def test_every_number_equals_the_entries_it_links_to(demo_db: Database,
                                                      confirmed: dict[str, Any]) -> None:
     manager = _manager(demo_db)
-    view = dashboard.manager_view(demo_db, manager)
+    view = dashboard.manager_view(demo_db, manager, taxonomy=bundled_taxonomy())
 
     def total(**filters: Any) -> int:
-        return dashboard.entries_behind(demo_db, manager, None, filters).total
+        return dashboard.entries_behind(demo_db, manager, None, filters, taxonomy=bundled_taxonomy()).total
 
     for kind in ("risk", "tag"):
         for month, n in view.entries_by_month[kind].items():
@@ -113,7 +114,7 @@ def test_every_number_equals_the_entries_it_links_to(demo_db: Database,
 def test_recomputed_from_entries_and_facts(demo_db: Database, confirmed: dict[str, Any]) -> None:
     """The same numbers, worked out here in Python from the raw rows."""
     manager = _manager(demo_db)
-    view = dashboard.manager_view(demo_db, manager)
+    view = dashboard.manager_view(demo_db, manager, taxonomy=bundled_taxonomy())
     team_cases = {r["id"] for r in demo_db.query("SELECT id FROM cases WHERE team_id = ?",
                                                  [view.team["id"]])}
     entries = {e["id"]: e for e in demo_db.query("SELECT * FROM entries WHERE status = 'final'")
@@ -142,29 +143,29 @@ def test_recomputed_from_entries_and_facts(demo_db: Database, confirmed: dict[st
 
 
 def test_unconfirmed_suggestions_never_count(demo_db: Database, confirmed: dict[str, Any]) -> None:
-    before = dashboard.manager_view(demo_db, _manager(demo_db))
+    before = dashboard.manager_view(demo_db, _manager(demo_db), taxonomy=bundled_taxonomy())
     with transaction(demo_db):
         for entry in confirmed["baptiste"]:
             insert_suggestion(demo_db, entry["id"], 1, {
                 "kind": "tag", "start": 0, "end": 4, "text": "Call", "label": "housing",
                 "rule": "phrases", "pipeline_version": "test"})
-    after = dashboard.manager_view(demo_db, _manager(demo_db))
+    after = dashboard.manager_view(demo_db, _manager(demo_db), taxonomy=bundled_taxonomy())
     assert "sexual_abuse" not in _labels(after, "risk")  # suggested on every Jones entry
     assert "housing" not in _labels(after, "tag")
     assert after.labels == before.labels and after.entries_by_month == before.entries_by_month
     listing = dashboard.entries_behind(demo_db, _manager(demo_db), None,
-                                       {"kind": "risk", "label": "sexual_abuse"})
+                                       {"kind": "risk", "label": "sexual_abuse"}, taxonomy=bundled_taxonomy())
     assert listing.total == 0
 
 
 def test_period_limits_the_counts(demo_db: Database, confirmed: dict[str, Any]) -> None:
     today = date.today()
     # A month from today's month onwards only: just this calendar month's entries.
-    view = dashboard.manager_view(demo_db, _manager(demo_db), months=1)
+    view = dashboard.manager_view(demo_db, _manager(demo_db), months=1, taxonomy=bundled_taxonomy())
     assert view.month_list == [today.strftime("%Y-%m")]
     assert view.since == today.replace(day=1).isoformat()
     later = dashboard.manager_view(demo_db, _manager(demo_db),
-                                   today=today + timedelta(days=800))
+                                   today=today + timedelta(days=800), taxonomy=bundled_taxonomy())
     assert sum(later.entries_by_month["risk"].values()) == 0
 
 
@@ -172,14 +173,14 @@ def test_access(demo_db: Database, confirmed: dict[str, Any]) -> None:
     hillcrest = next(demo_db.query("SELECT id FROM teams WHERE name LIKE 'Hillcrest%'"))["id"]
     for username in ("worker", "reviewer", "admin", "worker2"):
         with pytest.raises(Forbidden):
-            dashboard.manager_view(demo_db, get_user_by_name(demo_db, username))
+            dashboard.manager_view(demo_db, get_user_by_name(demo_db, username), taxonomy=bundled_taxonomy())
     with pytest.raises(Forbidden):
-        dashboard.manager_view(demo_db, _manager(demo_db), hillcrest)
+        dashboard.manager_view(demo_db, _manager(demo_db), hillcrest, taxonomy=bundled_taxonomy())
     with pytest.raises(Forbidden):
-        dashboard.entries_behind(demo_db, _manager(demo_db), hillcrest, {})
+        dashboard.entries_behind(demo_db, _manager(demo_db), hillcrest, {}, taxonomy=bundled_taxonomy())
     # An admin who is also a manager may look at any team.
     admin = accounts.set_roles(demo_db, "admin", ["admin", "manager"])
-    other = dashboard.manager_view(demo_db, admin, hillcrest)
+    other = dashboard.manager_view(demo_db, admin, hillcrest, taxonomy=bundled_taxonomy())
     assert _labels(other, "risk") == {"physical_injury": 1}
     assert [c["name"] for c in other.children] == ["Lena Novak"]
     log = access_rows(demo_db, "dashboard.view")

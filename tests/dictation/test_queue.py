@@ -12,7 +12,7 @@ from service import dictation
 from service.app import create_app
 from service.settings import Settings
 from service.storage import transcriptions as job_rows
-from tests.conftest import case_id
+from tests.conftest import bundled_rules, case_id
 from tests.dictation.conftest import AUDIO, bearer, upload, wait_for
 
 
@@ -94,7 +94,7 @@ def test_start_up_removes_audio_a_missed_clean_up_left(settings: Settings, demo_
 
 def test_case_vocabulary_from_people_on_record(settings: Settings, demo_db: Database) -> None:
     jones = case_id(demo_db, "RFS-1042")
-    vocabulary = dictation.case_vocabulary(demo_db, jones, settings.models_dir)
+    vocabulary = dictation.case_vocabulary(demo_db, jones, bundled_rules())
     names = {term.text for term in vocabulary.names()}
     assert {"Sarah", "Jones", "Priya", "Shah", "Mark Evans"} <= names
     kinds = {term.kind for term in vocabulary.terms}

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from service.nlp import CaseRecord, Member, Suggester
-from service.settings import PROJECT_ROOT
+from service.settings import Settings
 
-MODELS_DIR = PROJECT_ROOT / "models"
-FIXTURES = PROJECT_ROOT / "fixtures" / "annotated"
+MODELS_DIR = Settings().models_dir
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "annotated"
 VISIT = datetime.date(2026, 3, 18)  # a Wednesday
 
 

@@ -20,6 +20,7 @@ from service.accounts import User
 from service.search_query import spellings
 from service.storage import search as search_rows
 from service.storage import search_index
+from tests.conftest import bundled_taxonomy
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = ["apple", "banjo", "cactus", "dingo", "ember", "falcon", "glacier", "harbour", "harbor",
@@ -32,7 +33,7 @@ def _found(db: Database, who: User, q: str, revisions: str = "latest") -> set[tu
     page = 1
     while True:
         wanted, _ = search.request_from({"q": q, "revisions": revisions, "page": str(page)})
-        results = search.search(db, who, wanted)
+        results = search.search(db, who, wanted, taxonomy=bundled_taxonomy())
         found |= {(h["entry_id"], h["revision"]) for h in results.hits}
         if page >= results.pages:
             assert len(found) == results.total
@@ -152,7 +153,7 @@ def test_prefix_searches_of_every_length_match_the_words(
                         if any(w.startswith(prefix) for w in words.split())}
             assert _found(demo_db, user("reviewer"), f"{prefix}*") == expected, prefix
             wanted, _ = search.request_from({"q": f"{prefix}*"})
-            for hit in search.search(demo_db, user("reviewer"), wanted).hits:
+            for hit in search.search(demo_db, user("reviewer"), wanted, taxonomy=bundled_taxonomy()).hits:
                 marked = [p["text"].lower() for p in hit["snippet"] if p["match"]]
                 assert marked and all(m.startswith(prefix) for m in marked), (prefix, marked)
         search.reindex(demo_db)
@@ -165,7 +166,7 @@ def _every(db: Database, who: User, **params: str) -> set[int]:
     page = 1
     while True:
         wanted, _ = search.request_from({**params, "page": str(page)})
-        results = search.search(db, who, wanted)
+        results = search.search(db, who, wanted, taxonomy=bundled_taxonomy())
         found |= {h["entry_id"] for h in results.hits}
         if page >= results.pages:
             assert len(found) == results.entries_total
@@ -250,7 +251,8 @@ def test_year_tokens_narrow_date_ranges_without_losing_entries(
     for wanted in ranges:
         expected = _every(demo_db, reviewer, q="numbat", order="newest", **wanted)
         wanted_request, _ = search.request_from({"q": "numbat", **wanted})
-        assert search.search(demo_db, reviewer, wanted_request).total == len(expected), wanted
+        found = search.search(demo_db, reviewer, wanted_request, taxonomy=bundled_taxonomy())
+        assert found.total == len(expected), wanted
 
 
 def test_dates_in_scope_only_for_whole_years_the_tokens_decide() -> None:

@@ -15,13 +15,13 @@ from service.errors import Forbidden, NotFound
 from service.storage import access_log
 from service.storage import facts as fact_rows
 from service.storage.search_index import shard_table
-from tests.conftest import case_id
+from tests.conftest import bundled_taxonomy, case_id
 from tests.search.conftest import person_id
 
 
 def find(db: Database, who: User, q: str = "", **params: Any) -> search.SearchResults:
     wanted, hints = search.request_from({"q": q, **{k: str(v) for k, v in params.items()}})
-    return search.search(db, who, wanted, hints)
+    return search.search(db, who, wanted, hints, taxonomy=bundled_taxonomy())
 
 
 def ids(results: search.SearchResults) -> set[int]:
