@@ -6,7 +6,7 @@ Run:  .venv/bin/python bench/bench_suggest.py [--runs 30] [--batch 500]
    time p50/p95, beside the bare spaCy pipeline on the same text in the same run (the
    floor: what parsing alone costs).
 2. Throughput in words per second for a batch of notes through Suggester.suggest_many.
-3. Scores on the annotated held-out and dev notes (same matching as `casenotes eval`) for
+3. Scores on the annotated held-out, fresh and dev notes (same matching as `casenotes eval`) for
    ours and for a baseline built from off-the-shelf parts: spaCy's own PERSON/DATE entities
    (dates resolved by dateparser), negspacy's Negex over an EntityRuler keyword list, and
    no children-seen or tags (those parts have no off-the-shelf equivalent).
@@ -190,7 +190,7 @@ def main() -> None:
 
     baseline = Baseline(args.models_dir)
     print("\nscores (spans overlap = match; see `casenotes eval`)")
-    for split in ("heldout", "dev"):
+    for split in ("heldout", "fresh", "dev"):
         split_notes = load_notes(FIXTURES / split)
         ours_fig = score(split_notes, suggester.suggest)
         base_fig = score(split_notes, baseline.suggest)
