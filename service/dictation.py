@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from service import access
 from service.accounts import User
-from service.errors import CasenotesError, Conflict, Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound, TooLarge
 from service.settings import Settings
 from service.storage import cases as case_rows
 from service.storage import entries as entry_rows
@@ -42,10 +42,6 @@ CHUNK_BYTES = 1024 * 1024
 INLINE_CHECK_BYTES = 25_000_000  # about 50 min of webm/opus, 13 min of 16 kHz wav
 _completing: dict[int, threading.Lock] = {}
 _completing_guard = threading.Lock()
-
-
-class TooLarge(CasenotesError):
-    status = 413
 
 
 # --- files -------------------------------------------------------------------------------

@@ -38,5 +38,17 @@ class Conflict(CasenotesError):
     status = 409
 
 
+class TooLarge(CasenotesError):
+    """A request body or recording over its size limit."""
+
+    status = 413
+
+
 class TooMany(CasenotesError):
     status = 429
+
+
+class EngineNotLoaded(CasenotesError):
+    """The server runs without its models (CASENOTES_LOAD_MODELS off)."""
+
+    status = 503

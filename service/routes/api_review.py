@@ -8,23 +8,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from service import people, review
-from service.errors import CasenotesError
-from service.routes.deps import ApiUser, DbDep
+from service import review
+from service.routes.deps import ApiUser, DbDep, suggester_of
 
-router = APIRouter(prefix="/api/v1", tags=["review"])
-
-
-class EngineNotLoaded(CasenotesError):
-    status = 503
-
-
-def suggester_of(request: Request) -> Any:
-    suggester = getattr(request.app.state, "suggester", None)
-    if suggester is None:
-        raise EngineNotLoaded("The suggestion engine is not loaded on this server "
-                              "(CASENOTES_LOAD_MODELS is off). You can still write and finalise.")
-    return suggester
+# Reviewing an entry's suggestions, under the entry; and suggestions for a text, kept nowhere.
+router = APIRouter(prefix="/entries/{entry_id}", tags=["review"])
+stateless = APIRouter(prefix="/suggest", tags=["review"])
 
 
 class SuggestIn(BaseModel):
@@ -51,38 +40,26 @@ class FactIn(BaseModel):
     fields: dict[str, Any] = Field(default_factory=dict)
 
 
-class PersonDetails(BaseModel):
-    name: str
-    category: str = "other"
-    relationship: str = ""
-    dob: str | None = None
-    address: str | None = None
-
-
-class NewPersonIn(PersonDetails):
-    suggestion_id: int
-
-
-@router.post("/suggest")
+@stateless.post("")
 def suggest(request: Request, db: DbDep, user: ApiUser, body: SuggestIn) -> list[dict[str, Any]]:
     """Suggestions for a text on a case, stored nowhere."""
     return review.suggest_text(db, user, suggester_of(request), body.case_id, body.occurred_on,
                                body.text)
 
 
-@router.post("/entries/{entry_id}/suggestions")
+@router.post("/suggestions")
 def run_suggestions(request: Request, db: DbDep, user: ApiUser, entry_id: int) -> dict[str, Any]:
     """Run the suggester over the entry's current words; returns the review state."""
     return review.suggest_entry(db, user, suggester_of(request), entry_id)
 
 
-@router.get("/entries/{entry_id}/suggestions")
+@router.get("/suggestions")
 def review_state(db: DbDep, user: ApiUser, entry_id: int) -> dict[str, Any]:
     """The latest suggestions with each decision, hand-added facts and current facts."""
     return review.review_state(db, user, entry_id)
 
 
-@router.post("/entries/{entry_id}/decisions", status_code=201)
+@router.post("/decisions", status_code=201)
 def decide(request: Request, db: DbDep, user: ApiUser, entry_id: int,
            body: DecisionIn) -> dict[str, Any]:
     """Accept, edit or reject one suggestion."""
@@ -90,7 +67,7 @@ def decide(request: Request, db: DbDep, user: ApiUser, entry_id: int,
                          body.suggestion_id, body.decision, body.fields)
 
 
-@router.post("/entries/{entry_id}/decisions/bulk", status_code=201)
+@router.post("/decisions/bulk", status_code=201)
 def accept_many(request: Request, db: DbDep, user: ApiUser, entry_id: int,
                 body: BulkIn) -> list[dict[str, Any]]:
     """Accept several people and dates at once (risk indicators are confirmed one by one)."""
@@ -98,24 +75,9 @@ def accept_many(request: Request, db: DbDep, user: ApiUser, entry_id: int,
                               body.suggestion_ids)
 
 
-@router.post("/entries/{entry_id}/facts", status_code=201)
+@router.post("/facts", status_code=201)
 def add_fact(request: Request, db: DbDep, user: ApiUser, entry_id: int,
              body: FactIn) -> dict[str, Any]:
     """Add a fact the engine missed, from selected words."""
     return review.add_fact(db, user, review.Taxonomy.of(suggester_of(request)), entry_id,
                            body.kind, body.start, body.end, body.fields)
-
-
-@router.post("/entries/{entry_id}/people", status_code=201)
-def add_person(request: Request, db: DbDep, user: ApiUser, entry_id: int,
-               body: NewPersonIn) -> dict[str, Any]:
-    """Make a mention of someone not on the record into a person on the case."""
-    details = body.model_dump(exclude={"suggestion_id"})
-    return review.add_person_from_mention(db, user, review.Taxonomy.of(suggester_of(request)),
-                                          entry_id, body.suggestion_id, details)
-
-
-@router.post("/cases/{case_id}/people/duplicates")
-def duplicates(db: DbDep, user: ApiUser, case_id: int, body: PersonDetails) -> list[dict[str, Any]]:
-    """Likely existing people across the authority, before a new person is created."""
-    return people.check_new_person(db, user, case_id, body.model_dump())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from service import accounts
 from service.accounts import User
-from service.errors import Forbidden, NotSignedIn
+from service.errors import EngineNotLoaded, Forbidden, NotSignedIn
 from service.settings import Settings
 
 SESSION_COOKIE = "casenotes_session"
@@ -37,6 +37,14 @@ async def get_db(request: Request) -> AsyncIterator[Database]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Database, Depends(get_db)]
+
+
+def suggester_of(request: Request) -> Any:
+    suggester = getattr(request.app.state, "suggester", None)
+    if suggester is None:
+        raise EngineNotLoaded("The suggestion engine is not loaded on this server "
+                              "(CASENOTES_LOAD_MODELS is off). You can still write and finalise.")
+    return suggester
 
 
 def templates(request: Request) -> Jinja2Templates:
@@ -70,8 +78,8 @@ async def page_user(request: Request, db: DbDep) -> User:
 def _check_csrf(request: Request, csrf: str) -> None:
     sent = request.headers.get("x-csrf-token")
     if sent is None:
-        # Form posts carry it as a field; the form is parsed once and cached by Starlette.
-        form = getattr(request, "_form", None)
+        # Form posts carry it as a field, in the form `parse_form` read before this check.
+        form = getattr(request.state, "form", None)
         sent = form.get("csrf_token") if form is not None else None
     if not sent or not secrets.compare_digest(str(sent), csrf):
         raise Forbidden("This form has expired or did not come from Casenotes. "
@@ -79,10 +87,11 @@ def _check_csrf(request: Request, csrf: str) -> None:
 
 
 async def parse_form(request: Request) -> None:
-    """Read a posted form before the CSRF check (a no-op for other bodies)."""
+    """Read a posted form before the CSRF check (a no-op for other bodies). Starlette keeps
+    the parsed form, so the route's own Form fields read the same one."""
     if request.method in UNSAFE and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
-        await request.form()
+        request.state.form = await request.form()
 
 
 async def api_user(request: Request, db: DbDep) -> User:
