@@ -139,7 +139,7 @@ def start(db: Database, settings: Settings, user: User, filename: str, *,
 
         if case_id is None:
             raise Invalid("Say which entry (or which case) the recording is for.")
-        # Checked here, outside start_entry's transaction, so that a refusal stays logged.
+        # Checked here too, so that a refusal is logged as a dictation, not as an entry.
         access.case_for(db, user, case_id, "dictation.upload")
         fields = draft or {}
         entry_id = entries.start_entry(
