@@ -17,16 +17,13 @@ from service.errors import CasenotesError, NotSignedIn
 from service.nlp.rule_files import RuleFiles, shared_rule_files
 from service.routes import (
     api,
-    api_dashboard,
-    api_dictation,
-    api_review,
-    api_search,
     pages_admin,
     pages_auth,
     pages_cases,
     pages_chronology,
     pages_dashboard,
     pages_entries,
+    pages_people,
     pages_search,
 )
 from service.routes.limits import BodySizeLimit
@@ -85,13 +82,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
     for router in (pages_auth.router, pages_cases.router, pages_entries.router,
-                   pages_admin.router, api.router, api_review.router, pages_dashboard.router,
-                   pages_chronology.router, api_dashboard.router, api_dictation.router,
-                   pages_search.router, api_search.router):
+                   pages_people.router, pages_admin.router, pages_dashboard.router,
+                   pages_chronology.router, pages_search.router, api.router):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=2 * 1024 * 1024,
                        upload_bytes=settings.max_audio_mb * 1024 * 1024 + 64 * 1024,
-                       upload_prefixes=(api_dictation.UPLOAD_PREFIX,))
+                       upload_prefixes=(api.UPLOAD_PREFIX,))
     app.add_middleware(ServerTiming)
     _add_error_handlers(app, templates)
     return app

@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from service import access
 from service.accounts import User, get_user_by_name, team_id_for
-from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound
 from service.storage import cases as case_rows
 from service.storage import entries as entry_rows
 from service.storage import facts as fact_rows
@@ -124,15 +124,21 @@ def _person_fields(fields: dict[str, Any]) -> dict[str, Any]:
             "address": address, "is_subject": bool(fields.get("is_subject"))}
 
 
-def editable_case(db: Database, user: User, case_id: int, action: str) -> dict[str, Any]:
+def editable_case(db: Database, user: User, case_id: int, action: str, *,
+                  log_allowed: bool = False) -> dict[str, Any]:
     """Admins keep the record; anyone who may read the case may add to it."""
-    case = case_rows.case_by_id(db, case_id)
-    if case is None:
-        raise NotFound("There is no such case.")
-    if user.is_admin or access.can_read_case(db, user, case):
-        return case
-    access.record(db, user, action, "denied", case_id=case_id)
-    raise Forbidden("You do not have access to this case.")
+    return access.guard(db, user, action, lambda: case_rows.case_by_id(db, case_id),
+                        access.Place, rule=access.keeps_record,
+                        missing="There is no such case.", log_allowed=log_allowed)
+
+
+def person_for(db: Database, user: User, person_id: int, action: str) -> dict[str, Any]:
+    """A person on the record, for those who keep or read their case; to anyone else, a
+    person on a case they cannot see answers as missing."""
+    return access.guard(
+        db, user, action, lambda: case_rows.person_by_id(db, person_id),
+        lambda person: access.in_case(db, person["case_id"], person_id=person_id),
+        rule=access.keeps_record, missing="There is no such person.", hide=True)
 
 
 def add_person(db: Database, user: User, case_id: int, fields: dict[str, Any]) -> int:
@@ -147,27 +153,17 @@ def add_person(db: Database, user: User, case_id: int, fields: dict[str, Any]) -
 def edit_person(db: Database, user: User, person_id: int, fields: dict[str, Any]) -> None:
     clean = _person_fields(fields)
     with transaction(db):
-        person = case_rows.person_by_id(db, person_id)
-        if person is None:
-            raise NotFound("There is no such person.")
-        editable_case(db, user, person["case_id"], "person.edit")
+        person_for(db, user, person_id, "person.edit")
         case_rows.update_person(db, person_id, clean)
-        access.record(db, user, "person.edit", case_id=person["case_id"], person_id=person_id)
 
 
 def get_person(db: Database, user: User, person_id: int) -> dict[str, Any]:
-    person = case_rows.person_by_id(db, person_id)
-    if person is None:
-        raise NotFound("There is no such person.")
-    editable_case(db, user, person["case_id"], "person.view")
-    access.record(db, user, "person.view", case_id=person["case_id"], person_id=person_id)
-    return person
+    return person_for(db, user, person_id, "person.view")
 
 
 def people_for_admin(db: Database, user: User, case_id: int) -> tuple[dict[str, Any],
                                                                      list[dict[str, Any]]]:
-    case = editable_case(db, user, case_id, "people.view")
-    access.record(db, user, "people.view", case_id=case_id)
+    case = editable_case(db, user, case_id, "people.view", log_allowed=True)
     return case, case_rows.people_on_case(db, case_id)
 
 

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from service import access, fact_kinds
 from service.accounts import User
-from service.errors import Forbidden, Invalid, NotFound
+from service.errors import Invalid
 from service.nlp.taxonomy import Taxonomy
 from service.storage import dashboard as rows
 from service.storage import users as user_rows
@@ -38,22 +38,25 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # --- which team ------------------------------------------------------------------------
 
 def _team_for(db: Database, user: User, team_id: int | None, action: str) -> dict[str, Any]:
-    """A manager's own team; a manager who is also an admin may look at any team."""
-    if "manager" not in user.roles:
-        access.record(db, user, action, "denied", detail="not a manager")
-        raise Forbidden("The manager view is for team managers.")
+    """A manager's own team; a manager who is also an admin may look at any team. Allowed
+    looks are logged by the caller, with what it counted."""
     wanted = team_id if team_id is not None else user.team_id
     if wanted is None and user.is_admin:
         wanted = next((t["id"] for t in user_rows.list_teams(db)), None)
-    if wanted is None:
-        raise NotFound("You are not in a team yet. Ask an administrator to add you to one.")
-    if wanted != user.team_id and not user.is_admin:
-        access.record(db, user, action, "denied", detail=f"team {wanted}")
-        raise Forbidden("You can see your own team's cases only.")
-    team = rows.team(db, wanted)
-    if team is None:
-        raise NotFound("There is no such team.")
-    return team
+    return access.guard(
+        db, user, action, lambda: rows.team(db, wanted) if wanted is not None else None,
+        lambda team: access.Place(detail=f"team {team['id']}"),
+        rule=_manages, log_allowed=False,
+        missing="There is no such team." if wanted is not None else
+        "You are not in a team yet. Ask an administrator to add you to one.")
+
+
+def _manages(db: Database, user: User, team: dict[str, Any], place: access.Place) -> str | None:
+    if "manager" not in user.roles:
+        return "The manager view is for team managers."
+    if team["id"] != user.team_id and not user.is_admin:
+        return "You can see your own team's cases only."
+    return None
 
 
 def _since(months: int, today: date) -> str:

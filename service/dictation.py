@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from service import access
 from service.accounts import User
-from service.errors import CasenotesError, Conflict, Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound, TooLarge
 from service.settings import Settings
 from service.storage import cases as case_rows
 from service.storage import entries as entry_rows
@@ -43,10 +43,6 @@ CHUNK_BYTES = 1024 * 1024
 INLINE_CHECK_BYTES = 25_000_000  # about 50 min of webm/opus, 13 min of 16 kHz wav
 _completing: dict[int, threading.Lock] = {}
 _completing_guard = threading.Lock()
-
-
-class TooLarge(CasenotesError):
-    status = 413
 
 
 # --- files -------------------------------------------------------------------------------
@@ -93,34 +89,39 @@ def check_filename(filename: str) -> str:
 def _job_for(db: Database, user: User, job_id: int, action: str, *, log_allowed: bool = True,
              readers: bool = False) -> dict[str, Any]:
     """The job if this user may use it. A draft's dictation is its author's alone; with
-    `readers`, the kept audio of a final entry is open to those who can read the case."""
-    job = job_rows.job_by_id(db, job_id)
-    if job is None:
-        raise NotFound("There is no such dictation.")
-    case = case_rows.case_by_id(db, job["case_id"])
-    entry = entry_rows.entry_by_id(db, job["entry_id"])
-    assert case is not None and entry is not None
-    allowed = access.can_read_case(db, user, case) and (
-        job["user_id"] == user.id or (readers and entry["status"] == "final"))
-    if not allowed:
-        access.record(db, user, action, "denied", case_id=case["id"], entry_id=entry["id"],
-                      detail=f"dictation {job_id}")
-        raise access.Forbidden("You do not have access to this dictation.")
-    if log_allowed:
-        access.record(db, user, action, case_id=case["id"], entry_id=entry["id"],
-                      detail=f"dictation {job_id}")
-    return job
+    `readers`, the kept audio of a final entry is open to those who can read the case.
+    Anyone else is told there is no such dictation, as if it did not exist."""
+
+    def place(job: dict[str, Any]) -> access.Place:
+        return access.in_case(db, job["case_id"], entry_id=job["entry_id"],
+                              detail=f"dictation {job_id}")
+
+    def may_use(db: Database, user: User, job: dict[str, Any], place: access.Place
+                ) -> str | None:
+        entry = entry_rows.entry_by_id(db, job["entry_id"])
+        assert entry is not None
+        if job["user_id"] != user.id and not (readers and entry["status"] == "final"):
+            return "You do not have access to this dictation."
+        return access.reads_case(db, user, job, place)
+
+    return access.guard(db, user, action, lambda: job_rows.job_by_id(db, job_id), place,
+                        rule=may_use, missing="There is no such dictation.", hide=True,
+                        log_allowed=log_allowed)
 
 
 def _draft_for(db: Database, user: User, entry_id: int, action: str) -> dict[str, Any]:
-    entry = entry_rows.entry_by_id(db, entry_id)
-    if entry is None:
-        raise NotFound("There is no such entry.")
-    case = case_rows.case_by_id(db, entry["case_id"])
-    assert case is not None
-    if not access.can_read_case(db, user, case) or entry["author_id"] != user.id:
-        access.record(db, user, action, "denied", case_id=case["id"], entry_id=entry_id)
-        raise access.Forbidden("You can dictate only into your own draft on a case you hold.")
+    """The user's own draft on a case they hold, to dictate into (logged by the upload)."""
+
+    def own_draft(db: Database, user: User, entry: dict[str, Any], place: access.Place
+                  ) -> str | None:
+        if entry["author_id"] != user.id:
+            return "You can dictate only into your own draft on a case you hold."
+        return access.reads_case(db, user, entry, place)
+
+    entry = access.guard(
+        db, user, action, lambda: entry_rows.entry_by_id(db, entry_id),
+        lambda entry: access.in_case(db, entry["case_id"], entry_id=entry_id),
+        rule=own_draft, missing="There is no such entry.", hide=True, log_allowed=False)
     if entry["status"] != "draft":
         raise Conflict("This entry is final: dictate into a new entry instead.")
     return entry
@@ -139,7 +140,7 @@ def start(db: Database, settings: Settings, user: User, filename: str, *,
 
         if case_id is None:
             raise Invalid("Say which entry (or which case) the recording is for.")
-        # Checked here, outside start_entry's transaction, so that a refusal stays logged.
+        # Checked here too, so that a refusal is logged as a dictation, not as an entry.
         access.case_for(db, user, case_id, "dictation.upload")
         fields = draft or {}
         entry_id = entries.start_entry(

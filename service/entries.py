@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from service import access, dictation
 from service.accounts import User
-from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound
 from service.storage import cases as case_rows
 from service.storage import entries as entry_rows
 from service.storage.db import transaction
@@ -95,22 +95,19 @@ def _entry(db: Database, entry_id: int) -> dict[str, Any]:
 
 def entry_for(db: Database, user: User, entry_id: int, action: str,
               log: bool = True) -> dict[str, Any]:
-    """The entry if this user may work on it; the attempt is logged (refusals always)."""
-    entry = entry_rows.entry_by_id(db, entry_id)
-    if entry is None:
-        raise NotFound("There is no such entry.")
-    case = case_rows.case_by_id(db, entry["case_id"])
-    assert case is not None
-    if not access.can_read_case(db, user, case):
-        access.record(db, user, action, "denied", case_id=case["id"], entry_id=entry_id)
-        raise Forbidden("You do not have access to this entry.")
+    """The entry if this user may work on it; the attempt is logged (refusals always).
+    An entry on a case the user cannot see, or another worker's draft, answers as missing."""
+    return access.guard(db, user, action, lambda: entry_rows.entry_by_id(db, entry_id),
+                        lambda entry: access.in_case(db, entry["case_id"], entry_id=entry_id),
+                        rule=_reads_entry,
+                        missing="There is no such entry.", hide=True, log_allowed=log)
+
+
+def _reads_entry(db: Database, user: User, entry: dict[str, Any],
+                 place: access.Place) -> str | None:
     if entry["status"] == "draft" and entry["author_id"] != user.id:
-        # A draft is the author's own until it is final.
-        access.record(db, user, action, "denied", case_id=case["id"], entry_id=entry_id)
-        raise Forbidden("This entry is another worker's draft.")
-    if log:
-        access.record(db, user, action, case_id=case["id"], entry_id=entry_id)
-    return entry
+        return "This entry is another worker's draft."  # a draft is its author's until final
+    return access.reads_case(db, user, entry, place)
 
 
 def save_draft(db: Database, user: User, entry_id: int, text: str, *,

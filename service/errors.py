@@ -21,6 +21,11 @@ class NotFound(CasenotesError):
     status = 404
 
 
+class NotYours(NotFound):
+    """Missing, or on a case this user cannot see: both answer alike, so that an id does not
+    tell someone without access that the record exists."""
+
+
 class Forbidden(CasenotesError):
     status = 403
 
@@ -31,6 +36,12 @@ class NotSignedIn(CasenotesError):
 
 class Conflict(CasenotesError):
     status = 409
+
+
+class TooLarge(CasenotesError):
+    """A request body or recording over its size limit."""
+
+    status = 413
 
 
 class TooMany(CasenotesError):

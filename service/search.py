@@ -20,7 +20,6 @@ from service import access
 from service.accounts import CASE_ROLES, User
 from service.cases import PAGE_SIZE as NARRATIVE_PAGE_SIZE
 from service.entries import KIND_LABELS
-from service.errors import Forbidden, NotFound
 from service.nlp.taxonomy import Taxonomy
 from service.search_query import ParsedQuery, parse
 from service.storage import cases as case_rows
@@ -224,14 +223,14 @@ def _visible_cases(db: Database, user: User) -> list[dict[str, Any]]:
 
 def _case_in(db: Database, user: User, case_id: int, visible: list[dict[str, Any]]
              ) -> dict[str, Any]:
-    """Searching within one case needs the right to read it; a refusal is logged."""
-    for case in visible:
-        if case["id"] == case_id:
-            return case
-    if case_rows.case_by_id(db, case_id) is None:
-        raise NotFound("There is no such case.")
-    access.record(db, user, "search", "denied", case_id=case_id)
-    raise Forbidden("You do not have access to this case. Ask your manager if you need it.")
+    """Searching within one case needs the right to read it; a refusal is logged (the search
+    logs itself once it has run)."""
+    mine = {case["id"]: case for case in visible}
+    return access.guard(
+        db, user, "search", lambda: mine.get(case_id) or case_rows.case_by_id(db, case_id),
+        access.Place, rule=lambda db, user, case, place: (
+            None if case_id in mine else access.CASE_REFUSED),
+        missing="There is no such case.", log_allowed=False)
 
 
 def _filters(db: Database, request: SearchRequest, query: ParsedQuery, user: User,

@@ -70,9 +70,13 @@ def test_entry_create_finalise_amend(client: TestClient, demo_db: Database) -> N
                            headers=headers).json()
     assert narrative["total"] >= 6
     other = bearer(demo_db, "worker2")
-    assert client.get(f"/api/v1/entries/{entry['id']}", headers=other).status_code == 403
+    # Another team's entry answers exactly as a missing one does.
+    hidden = client.get(f"/api/v1/entries/{entry['id']}", headers=other)
+    missing = client.get("/api/v1/entries/999999", headers=other)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()
     assert client.post(f"/api/v1/entries/{entry['id']}/revisions", headers=other,
-                       json={"text": "x"}).status_code == 403
+                       json={"text": "x"}).status_code == 404
 
 
 @pytest.mark.parametrize("body, status, words", [

@@ -79,9 +79,9 @@ def test_review_through_the_api(client: TestClient, demo_db: Database) -> None:
     assert {"kind": "risk", "label": "physical_injury", "assertion": "possible"} in facts
     other = auth(demo_db, "worker2")
     assert client.get(f"/api/v1/entries/{entry['id']}/suggestions",
-                      headers=other).status_code == 403
+                      headers=other).status_code == 404
     assert client.post(f"/api/v1/entries/{entry['id']}/decisions", headers=other, json={
-        "suggestion_id": bruise["id"], "decision": "reject"}).status_code == 403
+        "suggestion_id": bruise["id"], "decision": "reject"}).status_code == 404
 
 
 def test_new_person_with_duplicate_check(client: TestClient, demo_db: Database) -> None:

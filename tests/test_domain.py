@@ -6,7 +6,7 @@ import pytest
 from sqlite_utils import Database
 
 from service import access, accounts, cases, entries
-from service.errors import Conflict, Forbidden, Invalid, TooMany
+from service.errors import Conflict, Forbidden, Invalid, NotYours, TooMany
 from tests.conftest import case_id
 
 
@@ -105,7 +105,7 @@ def test_drafts_are_private_to_their_author(demo_db: Database) -> None:
     jones = case_id(demo_db, "RFS-1042")
     entry = entries.start_entry(demo_db, user(demo_db, "worker"), jones, "other",
                                 "2026-01-10T09:15", "private draft")
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotYours):
         entries.get_entry(demo_db, user(demo_db, "manager"), entry["id"])
 
 

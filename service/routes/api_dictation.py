@@ -20,8 +20,8 @@ from starlette.responses import Response
 from service import dictation
 from service.routes.deps import ApiUser, DbDep, SettingsDep
 
-router = APIRouter(prefix="/api/v1", tags=["dictation"])
-UPLOAD_PREFIX = "/api/v1/dictations/"  # where audio bodies arrive (BodySizeLimit upload_bytes)
+router = APIRouter(prefix="/dictations", tags=["dictation"])
+of_entry = APIRouter(prefix="/entries/{entry_id}/dictations", tags=["dictation"])
 
 
 class DictationIn(BaseModel):
@@ -41,7 +41,7 @@ def _wake(request: Request) -> None:
         queue.wake()
 
 
-@router.post("/dictations", status_code=201)
+@router.post("", status_code=201)
 def start_dictation(db: DbDep, settings: SettingsDep, user: ApiUser, body: DictationIn
                     ) -> dict[str, Any]:
     draft = body.model_dump(include={"kind", "occurred_at", "text", "children"})
@@ -49,7 +49,7 @@ def start_dictation(db: DbDep, settings: SettingsDep, user: ApiUser, body: Dicta
                            case_id=body.case_id, draft=draft)
 
 
-@router.put("/dictations/{job_id}/audio")
+@router.put("/{job_id}/audio")
 async def send_audio(request: Request, db: DbDep, settings: SettingsDep, user: ApiUser,
                      job_id: int, offset: int = Query(0, ge=0)) -> dict[str, Any]:
     try:
@@ -59,7 +59,7 @@ async def send_audio(request: Request, db: DbDep, settings: SettingsDep, user: A
     return {"id": job_id, "received": received}
 
 
-@router.post("/dictations/{job_id}/complete")
+@router.post("/{job_id}/complete")
 def complete_dictation(request: Request, db: DbDep, settings: SettingsDep, user: ApiUser,
                        job_id: int) -> dict[str, Any]:
     job = dictation.complete(db, settings, user, job_id)
@@ -68,30 +68,30 @@ def complete_dictation(request: Request, db: DbDep, settings: SettingsDep, user:
     return job
 
 
-@router.get("/dictations/{job_id}")
+@router.get("/{job_id}")
 def get_dictation(db: DbDep, user: ApiUser, job_id: int,
                   after: int = Query(0, ge=0, description="Segments from this number on")
                   ) -> dict[str, Any]:
     return dictation.status(db, user, job_id, after)
 
 
-@router.get("/entries/{entry_id}/dictations")
+@of_entry.get("")
 def entry_dictations(db: DbDep, user: ApiUser, entry_id: int) -> list[dict[str, Any]]:
     return dictation.of_entry(db, user, entry_id)
 
 
-@router.post("/dictations/{job_id}/cancel")
+@router.post("/{job_id}/cancel")
 def cancel_dictation(db: DbDep, settings: SettingsDep, user: ApiUser, job_id: int
                      ) -> dict[str, Any]:
     return dictation.cancel(db, settings, user, job_id)
 
 
-@router.post("/dictations/{job_id}/applied")
+@router.post("/{job_id}/applied")
 def dictation_applied(db: DbDep, user: ApiUser, job_id: int) -> dict[str, Any]:
     return dictation.applied(db, user, job_id)
 
 
-@router.get("/dictations/{job_id}/audio")
+@router.get("/{job_id}/audio")
 def dictation_audio(db: DbDep, user: ApiUser, job_id: int) -> Response:
     """The recording, with HTTP range support for seeking; never cached by the browser."""
     path, media_type = dictation.audio_file(db, user, job_id)

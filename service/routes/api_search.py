@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request
 from service import search
 from service.routes.deps import ApiUser, DbDep, TaxonomyDep
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/search", tags=["search"])
 
 
-@router.get("/search")
+@router.get("")
 def search_entries(
     request: Request, db: DbDep, user: ApiUser, taxonomy: TaxonomyDep,
     q: str = Query("", description='Words, "exact phrases", prefix*, OR, -exclusions'),

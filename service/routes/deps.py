@@ -94,8 +94,8 @@ async def page_user(request: Request, db: DbDep) -> User:
 def _check_csrf(request: Request, csrf: str) -> None:
     sent = request.headers.get("x-csrf-token")
     if sent is None:
-        # Form posts carry it as a field; the form is parsed once and cached by Starlette.
-        form = getattr(request, "_form", None)
+        # Form posts carry it as a field, in the form `parse_form` read before this check.
+        form = getattr(request.state, "form", None)
         sent = form.get("csrf_token") if form is not None else None
     if not sent or not secrets.compare_digest(str(sent), csrf):
         raise Forbidden("This form has expired or did not come from Casenotes. "
@@ -103,10 +103,11 @@ def _check_csrf(request: Request, csrf: str) -> None:
 
 
 async def parse_form(request: Request) -> None:
-    """Read a posted form before the CSRF check (a no-op for other bodies)."""
+    """Read a posted form before the CSRF check (a no-op for other bodies). Starlette keeps
+    the parsed form, so the route's own Form fields read the same one."""
     if request.method in UNSAFE and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
-        await request.form()
+        request.state.form = await request.form()
 
 
 async def api_user(request: Request, db: DbDep) -> User:

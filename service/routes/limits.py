@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.errors import TooLarge
+
 
 class BodySizeLimit:
     """413 for bodies over `max_bytes` (by Content-Length, or by counting a streamed body).
@@ -37,22 +39,22 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _BodyTooLarge
+                    raise TooLarge(_message(limit))  # the app's handler answers it
             return message
 
         try:
             await self.app(scope, counting_receive, send)
-        except _BodyTooLarge:
+        except TooLarge:  # raised where no handler catches it (outside a route)
             await _too_large(send, limit)
 
 
-class _BodyTooLarge(Exception):
-    pass
+def _message(limit: int) -> str:
+    return (f"The request is larger than the {limit // (1024 * 1024)} MB this service "
+            "accepts. Nothing was saved.")
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"error": f"The request is larger than the {limit // (1024 * 1024)} MB "
-                                "this service accepts. Nothing was saved."}).encode()
+    body = json.dumps({"error": _message(limit)}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})

@@ -141,20 +141,20 @@ def test_another_team_cannot_upload_poll_or_play(client: TestClient, demo_db: Da
     entry = _draft(client, mine, jones)
     job = upload(client, mine, clip, entry_id=entry["id"])
     assert client.post("/api/v1/dictations", headers=theirs, json={
-        "filename": "x.wav", "entry_id": entry["id"]}).status_code == 403
+        "filename": "x.wav", "entry_id": entry["id"]}).status_code == 404
     assert client.post("/api/v1/dictations", headers=theirs, json={
         "filename": "x.wav", "case_id": jones}).status_code == 403
     for method, path in (("GET", ""), ("GET", "/audio"), ("POST", "/cancel"),
                          ("PUT", "/audio?offset=0"), ("POST", "/complete")):
         response = client.request(method, f"/api/v1/dictations/{job['id']}{path}",
                                   headers=theirs, content=b"")
-        assert response.status_code == 403, (method, path)
+        assert response.status_code == 404, (method, path)  # as if there were no such job
     assert client.get(f"/api/v1/entries/{entry['id']}/dictations", headers=theirs
-                      ).status_code == 403
+                      ).status_code == 404
     # A reviewer of the team can read the case but not another worker's draft dictation.
     reviewer = bearer(demo_db, "reviewer")
     assert client.get(f"/api/v1/dictations/{job['id']}/audio", headers=reviewer
-                      ).status_code == 403
+                      ).status_code == 404
     denied = list(demo_db.query(
         "SELECT action FROM access_log WHERE outcome = 'denied' AND case_id = ?", [jones]))
     assert {"dictation.upload", "dictation.view", "dictation.audio", "dictation.cancel",

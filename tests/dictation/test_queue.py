@@ -70,7 +70,7 @@ def test_keep_audio_setting(settings: Settings, demo_db: Database, clip: Path) -
                               headers=bearer(demo_db, "reviewer"))
         assert reviewer.status_code == 200
         assert client.get(f"/api/v1/dictations/{job['id']}/audio",
-                          headers=bearer(demo_db, "worker2")).status_code == 403
+                          headers=bearer(demo_db, "worker2")).status_code == 404
 
 
 def test_start_up_removes_audio_a_missed_clean_up_left(settings: Settings, demo_db: Database,
