@@ -78,7 +78,7 @@ class TranscriptionQueue:
     # --- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> None:
-        db = open_db(self.settings.database_path, migrate=False)
+        db = open_db(self.settings.database_path)
         try:
             with transaction(db):
                 again = job_rows.requeue_interrupted(db)
@@ -112,7 +112,7 @@ class TranscriptionQueue:
 
     def _work(self) -> None:
         _lower_priority()
-        db = open_db(self.settings.database_path, migrate=False)
+        db = open_db(self.settings.database_path)
         try:
             if self.settings.load_models:
                 self._transcriber()  # load at start-up, in this (niced) thread

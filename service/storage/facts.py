@@ -11,11 +11,9 @@ import json
 from typing import Any
 
 from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
 from service.storage.db import now, one_row
 
-migrations = Migrations("casenotes-facts")
 FACT_KINDS = ("person", "date", "risk", "tag", "child_seen")
 DECISIONS = ("accepted", "edited", "rejected", "added")
 
@@ -24,8 +22,7 @@ FACT_COLUMNS = ("entry_id", "case_id", "revision", "kind", "start", "end", "text
                 "confirmed_by", "confirmed_at")
 
 
-@migrations()
-def m001_facts(db: Database) -> None:
+def create_facts(db: Database) -> None:
     kinds = ", ".join(f"'{k}'" for k in FACT_KINDS)
     decisions = ", ".join(f"'{d}'" for d in DECISIONS)
     db.executescript(
@@ -150,8 +147,7 @@ def last_seen(db: Database, person_ids: list[int]) -> dict[int, dict[str, str | 
             for row in rows}
 
 
-@migrations()
-def m002_person_merges(db: Database) -> None:
+def create_person_merges(db: Database) -> None:
     # A merged duplicate keeps its own history; it points at the record it was merged into.
     db.executescript(
         """

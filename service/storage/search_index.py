@@ -21,18 +21,15 @@ from __future__ import annotations
 import sqlite3
 
 from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
 from service.storage.db import one_row
 
-migrations = Migrations("casenotes-search")
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 _SCOPE_SQL = "'c' || {case} || ' t' || coalesce({team}, 0)"
 
 
-@migrations()
-def m001_entry_search(db: Database) -> None:
+def create_entry_search(db: Database) -> None:
     scope = _SCOPE_SQL.format(case="entries.case_id", team="cases.team_id")
     old_scope = _SCOPE_SQL.format(case="OLD.id", team="OLD.team_id")
     db.executescript(
@@ -74,8 +71,7 @@ _SCOPE_M2 = ("'c' || {case} || ' t' || coalesce({team}, 0) || ' k' || replace({k
              " || ' a' || {author}")
 
 
-@migrations()
-def m002_search_rows(db: Database) -> None:
+def create_search_rows(db: Database) -> None:
     scope = _SCOPE_M2.format(case="entries.case_id", team="cases.team_id",
                              kind="entry_revisions.kind", author="entries.author_id")
     new_scope = _SCOPE_M2.format(case="e.case_id", team="c.team_id", kind="NEW.kind",
@@ -146,8 +142,7 @@ def m002_search_rows(db: Database) -> None:
 PREFIXES = "3 4 5"
 
 
-@migrations()
-def m003_prefix_index(db: Database) -> None:
+def create_prefix_index(db: Database) -> None:
     # External content: dropping the index loses no text; the triggers name the table and
     # keep working once it is back.
     db.executescript(
@@ -232,8 +227,7 @@ _TEAM_OF_NEW = ("(SELECT coalesce(c.team_id, 0) FROM entries AS e JOIN cases AS 
                 " ON c.id = e.case_id WHERE e.id = NEW.entry_id)")
 
 
-@migrations()
-def m004_team_shards(db: Database) -> None:
+def create_team_shards(db: Database) -> None:
     db.executescript(
         f"""
         DROP TRIGGER entry_revisions_search;
