@@ -10,8 +10,8 @@ import click
 from service import accounts
 from service.errors import CasenotesError
 from service.settings import Settings
-from service.storage import open_db
 from service.storage import migrations as schema
+from service.storage import open_db
 
 # Engine commands import spaCy or Whisper; load them only when asked for.
 LAZY_COMMANDS = {

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from service import access
+from service import access, entries
 from service.accounts import User
 from service.errors import CasenotesError, Conflict, Invalid, NotFound
 from service.settings import Settings
@@ -134,8 +134,6 @@ def start(db: Database, settings: Settings, user: User, filename: str, *,
     entry, the draft is started first (from `draft`: kind, occurred_at, text, children)."""
     name = check_filename(filename)
     if entry_id is None:
-        from service import entries  # entries calls back into this module on finalise
-
         if case_id is None:
             raise Invalid("Say which entry (or which case) the recording is for.")
         # Checked here, outside start_entry's transaction, so that a refusal stays logged.
@@ -288,9 +286,7 @@ def status(db: Database, user: User, job_id: int, after: int = 0) -> dict[str, A
 
 def of_entry(db: Database, user: User, entry_id: int) -> list[dict[str, Any]]:
     """Every dictation of a draft, for the page coming back to it."""
-    from service.entries import entry_for  # entries calls back here when it finalises
-
-    entry_for(db, user, entry_id, "dictation.list")
+    entries.entry_for(db, user, entry_id, "dictation.list")
     jobs = [job for job in job_rows.jobs_of_entry(db, entry_id) if job["user_id"] == user.id]
     return [job_view(job) for job in jobs]
 
@@ -327,9 +323,9 @@ def audio_file(db: Database, user: User, job_id: int) -> tuple[Path, str]:
 # --- data minimisation --------------------------------------------------------------------
 
 def entry_finalised(db: Database, entry_id: int) -> int:
-    """Called when an entry becomes final: stop its dictations and delete their audio unless
-    kept by the `keep_audio` setting (recorded on each job when it arrived). Returns the
-    number of files removed."""
+    """Run once an entry's finalising has been committed (review.finalise): stop its
+    dictations and delete their audio unless kept by the `keep_audio` setting (recorded on
+    each job when it arrived). Returns the number of files removed."""
     removed = 0
     with transaction(db):
         for job_id in job_rows.cancel_active_of_entry(db, entry_id):

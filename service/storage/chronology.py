@@ -19,7 +19,6 @@ from service.storage.db import now
 from service.storage.facts import CURRENT_FACTS
 
 
-
 def create_significance_marks(db: Database) -> None:
     db.executescript(
         """

@@ -21,7 +21,6 @@ from sqlite_utils import Database
 
 from service.storage.db import one_row
 
-
 # Risk indicators confirmed as absent ("no bruises") or only imagined ("if he hit her") are
 # recorded, but they are not risks to count.
 COUNTED_ASSERTIONS = ("present", "possible", "reported", "historical")

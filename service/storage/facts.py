@@ -217,6 +217,12 @@ def current_facts_of_entry(db: Database, entry_id: int) -> list[dict[str, Any]]:
     return current_facts_of_entries(db, [entry_id])[entry_id]
 
 
+def facts_of_revision(db: Database, entry_id: int, revision: int) -> list[dict[str, Any]]:
+    """The facts anchored to one revision of an entry, current or not."""
+    return list(db.query("SELECT * FROM facts WHERE entry_id = ? AND revision = ? ORDER BY id",
+                         [entry_id, revision]))
+
+
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     return dict(row, fields=json.loads(row["fields"]))
 

@@ -24,7 +24,6 @@ from sqlite_utils import Database
 
 from service.storage.db import one_row
 
-
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 _SCOPE_SQL = "'c' || {case} || ' t' || coalesce({team}, 0)"
 
