@@ -70,7 +70,8 @@ def _run_after_commit(callbacks: list[Callable[[], None]]) -> None:
         except Exception:
             # The commit stands; a failed follow-up must not turn it into an error page.
             # Whatever it left behind is picked up again at start-up (no note text logged).
-            log.exception("after-commit work %s failed", getattr(callback, "__name__", "?"))
+            named = getattr(callback, "func", callback)  # a functools.partial names its func
+            log.exception("after-commit work %s failed", getattr(named, "__name__", "?"))
 
 
 @contextmanager
