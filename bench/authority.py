@@ -29,6 +29,7 @@ from service.storage import (
     open_db,  # noqa: E402
     search_index,  # noqa: E402
 )
+from service.storage.migrations import open_migrated  # noqa: E402
 
 ENTRIES_PER_FAMILY = 50
 
@@ -171,7 +172,7 @@ def build(path: Path, entries: int, seed: int = 7, log: bool = True) -> Built:
     if path.exists():
         raise SystemExit(f"{path} exists; remove it first")
     rng = random.Random(seed)
-    open_db(path).close()  # the schema, through the real migrations
+    open_migrated(path).close()  # the schema, through the real migrations
     conn = sqlite3.connect(str(path), isolation_level=None)
     conn.execute("PRAGMA journal_mode=OFF")  # a throwaway bulk load: no rollback journal
     conn.execute("PRAGMA synchronous=OFF")
@@ -336,7 +337,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     built = build(args.path, args.entries, args.seed)
-    db = open_db(args.path, migrate=False)
+    db = open_db(args.path)
     print(f"{built.entries:,} entries, {built.file_bytes / built.entries:.0f} bytes each, "
           f"index agrees: {search_index.index_agrees(db)}")
 

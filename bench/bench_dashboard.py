@@ -27,6 +27,7 @@ from bench.common import live_server, server_ms, summary  # noqa: E402
 from service.demo import load_demo  # noqa: E402
 from service.storage import open_db  # noqa: E402
 from service.storage.db import transaction  # noqa: E402
+from service.storage.migrations import open_migrated  # noqa: E402
 
 WORDS_TEXT = """visited mum and the children at home the kitchen was clean jack showed me his room
 amy was asleep school attendance has improved health visitor weighed the baby concerns about
@@ -45,7 +46,7 @@ def build(data_dir: Path, entries: int, cases: int, workers: int, years: float,
           events: int) -> tuple[int, dict[str, int]]:
     """The demo, plus a big Riverside caseload written straight into the tables."""
     started = time.perf_counter()
-    db = open_db(data_dir / "casenotes.db")
+    db = open_migrated(data_dir / "casenotes.db")
     load_demo(db)
     rng = random.Random(7)
     team = next(db.query("SELECT id FROM teams WHERE name = 'Riverside Family Support'"))["id"]

@@ -32,8 +32,8 @@ from service import accounts  # noqa: E402
 from service.asr.audio import probe_audio  # noqa: E402
 from service.demo import load_demo  # noqa: E402
 from service.storage import entries as entry_rows  # noqa: E402
-from service.storage import open_db  # noqa: E402
 from service.storage.db import transaction  # noqa: E402
+from service.storage.migrations import open_migrated  # noqa: E402
 
 AUDIO = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 WORDS_TEXT = ("visited mum and the children at home the kitchen was clean jack showed me his room "
@@ -42,7 +42,7 @@ WORDS = WORDS_TEXT.split(" ")
 
 
 def build(data_dir: Path, entries_per_case: int) -> tuple[list[int], str]:
-    db = open_db(data_dir / "casenotes.db")
+    db = open_migrated(data_dir / "casenotes.db")
     load_demo(db)
     author = next(db.query("SELECT id FROM users WHERE username = 'worker'"))["id"]
     case_ids = [row["id"] for row in db.query(

@@ -23,6 +23,7 @@ from service.demo import load_demo  # noqa: E402
 from service.storage import entries as entry_rows  # noqa: E402
 from service.storage import open_db  # noqa: E402
 from service.storage.db import transaction  # noqa: E402
+from service.storage.migrations import open_migrated  # noqa: E402
 
 WORDS_TEXT = """visited mum and the children at home the kitchen was clean jack showed me his room
 amy was asleep school attendance has improved health visitor weighed the baby concerns about
@@ -31,7 +32,7 @@ school run"""
 
 
 def build(data_dir: Path, entries: int) -> tuple[int, str]:
-    db = open_db(data_dir / "casenotes.db")
+    db = open_migrated(data_dir / "casenotes.db")
     load_demo(db)
     case_id = next(db.query("SELECT id FROM cases WHERE reference = 'RFS-1042'"))["id"]
     author = next(db.query("SELECT id FROM users WHERE username = 'worker'"))["id"]
@@ -71,7 +72,7 @@ def case_page(base: str, case_id: int, token: str, rounds: int) -> None:
 async def writers(base: str, case_id: int, token: str, count: int, seconds: float,
                   db_path: Path, interval: float) -> None:
     """Each writer adds entries back to back (interval 0) or one every `interval` seconds."""
-    before = open_db(db_path, migrate=False)["entries"].count
+    before = open_db(db_path)["entries"].count
     acknowledged, failures, latencies, server = 0, 0, [], []
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=count)
@@ -102,7 +103,7 @@ async def writers(base: str, case_id: int, token: str, count: int, seconds: floa
                     await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
 
         await asyncio.gather(*(writer(n) for n in range(count)))
-    stored = open_db(db_path, migrate=False)["entries"].count - before
+    stored = open_db(db_path)["entries"].count - before
     mode = f"each every {interval:g} s" if interval else "back to back"
     print(f"  {count} writers ({mode}) for {seconds:.0f} s: acknowledged {acknowledged}, stored {stored}, "
           f"errors {failures}, {acknowledged / seconds:.0f} entries/s")

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import live_server, server_ms, summary  # noqa: E402
 from service import accounts  # noqa: E402
 from service.demo import load_demo  # noqa: E402
-from service.storage import open_db  # noqa: E402
+from service.storage.migrations import open_migrated  # noqa: E402
 
 SENTENCES = [
     "Home visit to Sarah and Jack after school.",
@@ -106,7 +106,7 @@ def main() -> None:
     print(f"  note: {len(text.split())} words")
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        db = open_db(data_dir / "casenotes.db")
+        db = open_migrated(data_dir / "casenotes.db")
         load_demo(db)
         token = accounts.create_token(db, "worker")
         case_id = next(db.query("SELECT id FROM cases WHERE reference = 'RFS-1042'"))["id"]

@@ -156,7 +156,7 @@ def main() -> None:
     built = None
     if not args.db.exists():
         built = build(args.db, args.entries)
-    db = open_db(args.db, migrate=False)
+    db = open_db(args.db)
     conn = sqlite3.connect(str(args.db), isolation_level=None)
     entries = next(db.query("SELECT count(*) AS n FROM entries"))["n"]
     users = _users(db)

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlite_utils import Database
 
 from service.errors import Conflict, Invalid, NotFound, TooMany
+from service.storage import search_index
 from service.storage import users as user_rows
 from service.storage.db import transaction
 from service.storage.migrations import ROLES
@@ -91,13 +92,16 @@ def team_id_for(db: Database, name: str) -> int:
 
 
 def add_team(db: Database, name: str) -> int:
+    """A new team, with its own search index (a reviewer's search reads only their team's)."""
     name = name.strip()
     if not name or len(name) > 100:
         raise Invalid("A team needs a name of up to 100 characters.")
     with transaction(db):
         if user_rows.team_by_name(db, name):
             raise Conflict(f"There is already a team called {name}.")
-        return user_rows.insert_team(db, name)
+        team_id = user_rows.insert_team(db, name)
+        search_index.add_shard(db, team_id)
+    return team_id
 
 
 def get_user(db: Database, user_id: int) -> User:

@@ -29,8 +29,8 @@ from service.routes import (
 from service.routes.limits import BodySizeLimit
 from service.routes.timing import ServerTiming
 from service.settings import Settings
-from service.storage import open_db
 from service.storage.db import ConnectionPool
+from service.storage.migrations import open_migrated
 from service.transcription_queue import TranscriptionQueue
 from service.web import template_globals
 
@@ -38,7 +38,7 @@ from service.web import template_globals
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    open_db(settings.database_path, migrate=True).close()
+    open_migrated(settings.database_path).close()  # here and in `casenotes init` only
     app.state.db_pool = ConnectionPool(settings.database_path)
     if settings.load_models and getattr(app.state, "suggester", None) is None:
         from service.nlp import Suggester

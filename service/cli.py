@@ -10,6 +10,7 @@ import click
 from service import accounts
 from service.errors import CasenotesError
 from service.settings import Settings
+from service.storage import migrations as schema
 from service.storage import open_db
 
 # Engine commands import spaCy or Whisper; load them only when asked for.
@@ -44,7 +45,13 @@ def cli() -> None:
 
 
 def _db():  # noqa: ANN202 - sqlite_utils Database
-    return open_db(Settings().database_path)
+    """The database, once `casenotes init` has made its schema current (only init migrates)."""
+    path = Settings().database_path
+    db = open_db(path)
+    if schema.pending(db):
+        db.close()
+        raise click.ClickException(f"The database at {path} is not ready: run `casenotes init`.")
+    return db
 
 
 @cli.command()
@@ -69,7 +76,7 @@ def init(demo: bool) -> None:
     """Create the database (or bring its schema up to date)."""
     settings = Settings()
     existed = settings.database_path.exists()
-    open_db(settings.database_path).close()
+    schema.open_migrated(settings.database_path).close()
     if not (demo and existed):
         click.echo(f"Database ready at {settings.database_path}")
 

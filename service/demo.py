@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from sqlite_utils import Database
 
-from service.accounts import hash_password
+from service.accounts import add_team, hash_password
 from service.settings import Settings
 from service.storage import cases as case_rows
 from service.storage import entries as entry_rows
@@ -29,7 +29,7 @@ def load_demo(db: Database, path: Path | None = None, today: datetime | None = N
         return False
     today = today or datetime.now().replace(second=0, microsecond=0)
     with transaction(db):
-        teams = {name: user_rows.insert_team(db, name) for name in
+        teams = {name: add_team(db, name) for name in
                  (demo["team"], demo["other_team"])}
         users: dict[str, int] = {}
         for spec in demo["users"]:

@@ -16,19 +16,20 @@ import os
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from service import access
+from service import access, entries
 from service.accounts import User
 from service.errors import Conflict, Invalid, NotFound, TooLarge
 from service.settings import Settings
 from service.storage import cases as case_rows
 from service.storage import entries as entry_rows
 from service.storage import transcriptions as job_rows
-from service.storage.db import transaction
+from service.storage.db import after_commit, transaction
 
 if TYPE_CHECKING:
     from service.asr.vocabulary import CaseVocabulary
@@ -136,8 +137,6 @@ def start(db: Database, settings: Settings, user: User, filename: str, *,
     entry, the draft is started first (from `draft`: kind, occurred_at, text, children)."""
     name = check_filename(filename)
     if entry_id is None:
-        from service import entries  # entries calls back into this module on finalise
-
         if case_id is None:
             raise Invalid("Say which entry (or which case) the recording is for.")
         # Checked here too, so that a refusal is logged as a dictation, not as an entry.
@@ -290,9 +289,7 @@ def status(db: Database, user: User, job_id: int, after: int = 0) -> dict[str, A
 
 def of_entry(db: Database, user: User, entry_id: int) -> list[dict[str, Any]]:
     """Every dictation of a draft, for the page coming back to it."""
-    from service.entries import entry_for  # entries calls back here when it finalises
-
-    entry_for(db, user, entry_id, "dictation.list")
+    entries.entry_for(db, user, entry_id, "dictation.list")
     jobs = [job for job in job_rows.jobs_of_entry(db, entry_id) if job["user_id"] == user.id]
     return [job_view(job) for job in jobs]
 
@@ -329,9 +326,9 @@ def audio_file(db: Database, user: User, job_id: int) -> tuple[Path, str]:
 # --- data minimisation --------------------------------------------------------------------
 
 def entry_finalised(db: Database, entry_id: int) -> int:
-    """Called when an entry becomes final: stop its dictations and delete their audio unless
-    kept by the `keep_audio` setting (recorded on each job when it arrived). Returns the
-    number of files removed."""
+    """Run once an entry's finalising has been committed (review.finalise): stop its
+    dictations and delete their audio unless kept by the `keep_audio` setting (recorded on
+    each job when it arrived). Returns the number of files removed."""
     removed = 0
     with transaction(db):
         for job_id in job_rows.cancel_active_of_entry(db, entry_id):
@@ -360,7 +357,7 @@ def discard_audio(db: Database, job_id: int) -> None:
             return
         if not job["audio_sha256"] or not job_rows.audio_still_needed(
                 db, job["audio_sha256"], except_job=job_id):
-            _unlink(job["audio_path"])
+            after_commit(db, partial(_unlink, job["audio_path"]))
         job_rows.mark_audio_deleted(db, [job_id])
 
 

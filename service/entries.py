@@ -1,4 +1,7 @@
-"""Narrative entries: start a draft, save it as the worker types, finalise, amend, read."""
+"""Narrative entries: start a draft, save it as the worker types, read it with its revisions.
+
+Finalising and amending store confirmed facts too, so they live with the review
+(`review.finalise`, `review.amend`); the checks they share are here."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from service import access, dictation
+from service import access
 from service.accounts import User
 from service.errors import Conflict, Invalid, NotFound
 from service.storage import cases as case_rows
@@ -62,7 +65,7 @@ def check_occurred_at(value: str | datetime) -> str:
     return moment.replace(microsecond=0).isoformat(timespec="minutes")
 
 
-def _check_children(db: Database, case_id: int, children: list[int]) -> list[int]:
+def check_children(db: Database, case_id: int, children: list[int]) -> list[int]:
     ids = {p["id"] for p in case_rows.people_on_case(db, case_id) if p["category"] == "child"}
     wrong = [c for c in children if c not in ids]
     if wrong:
@@ -81,7 +84,7 @@ def start_entry(db: Database, user: User, case_id: int, kind: str, occurred_at: 
             children = [p["id"] for p in case_rows.people_on_case(db, case_id)
                         if p["category"] == "child"]
         entry_id = entry_rows.insert_entry(db, case_id, user.id, kind, when, text,
-                                           _check_children(db, case_id, children))
+                                           check_children(db, case_id, children))
         access.record(db, user, "entry.create", case_id=case_id, entry_id=entry_id)
     return _entry(db, entry_id)
 
@@ -120,7 +123,7 @@ def save_draft(db: Database, user: User, entry_id: int, text: str, *,
         entry = entry_for(db, user, entry_id, "entry.draft")
         fields: dict[str, Any] = {
             "text": text,
-            "children": _check_children(db, entry["case_id"], children)
+            "children": check_children(db, entry["case_id"], children)
             if children is not None else entry["draft_children"] or entry["children"],
         }
         if kind is not None:
@@ -132,42 +135,6 @@ def save_draft(db: Database, user: User, entry_id: int, text: str, *,
             raise Conflict("This draft was saved from another page since you opened it. "
                            "Your text is kept on this page; compare the two and save again.")
     return new_version
-
-
-def finalise(db: Database, user: User, entry_id: int) -> dict[str, Any]:
-    """The draft becomes revision 1, fixed from now on."""
-    with transaction(db):
-        entry = entry_for(db, user, entry_id, "entry.finalise")
-        if entry["status"] == "final":
-            raise Conflict("This entry is already final; amend it to change it.")
-        text = check_text(entry["draft_text"] or "", final=True)
-        entry_rows.insert_revision(db, entry_id, entry["kind"], entry["occurred_at"], text,
-                                   entry["draft_children"], user.id)
-        entry_rows.clear_draft(db, entry_id)
-    dictation.entry_finalised(db, entry_id)  # its audio goes unless settings keep it
-    return _entry(db, entry_id)
-
-
-def amend(db: Database, user: User, entry_id: int, text: str, *, kind: str | None = None,
-          occurred_at: str | None = None, children: list[int] | None = None,
-          based_on: int | None = None) -> dict[str, Any]:
-    """A new revision of a final entry; every earlier revision stays as it was."""
-    text = check_text(text, final=True)
-    with transaction(db):
-        entry = entry_for(db, user, entry_id, "entry.amend")
-        if entry["status"] != "final":
-            raise Conflict("This entry is still a draft: finalise it, or edit the draft.")
-        if based_on is not None and based_on != entry["revision_count"]:
-            raise Conflict(f"Someone amended this entry while you were editing (it is now at "
-                           f"revision {entry['revision_count']}). Your text is kept; "
-                           "compare it with the latest revision and amend again.")
-        entry_rows.insert_revision(
-            db, entry_id, check_kind(kind) if kind else entry["kind"],
-            check_occurred_at(occurred_at) if occurred_at else entry["occurred_at"], text,
-            _check_children(db, entry["case_id"], children) if children is not None
-            else entry["children"], user.id)
-        entry_rows.clear_draft(db, entry_id)
-    return _entry(db, entry_id)
 
 
 def get_entry(db: Database, user: User, entry_id: int) -> dict[str, Any]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from datetime import date
 from difflib import SequenceMatcher
+from functools import partial
 from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from service import access, cases, chips, entries
+from service import access, cases, chips, dictation, entries
 from service import fact_kinds as kinds
 from service.accounts import User
 from service.entries import entry_for
@@ -23,8 +24,9 @@ from service.errors import Conflict, Invalid, NotFound
 from service.nlp.record import CaseRecord, Member
 from service.nlp.taxonomy import Taxonomy
 from service.storage import cases as case_rows
+from service.storage import entries as entry_rows
 from service.storage import facts as fact_rows
-from service.storage.db import transaction
+from service.storage.db import after_commit, transaction
 
 ASSERTIONS = kinds.ASSERTIONS
 
@@ -376,21 +378,49 @@ def _changed_span(matcher: SequenceMatcher, start: int, end: int,
     return j1, j1 + len(words)
 
 
-# --- finalising and amending with facts -------------------------------------------------
+# --- finalising and amending (the only ones: both keep the facts right) -----------------
 
 def finalise(db: Database, user: User, entry_id: int) -> dict[str, Any]:
-    """Finalise the draft and store its confirmed facts, all or nothing."""
+    """The draft becomes revision 1, fixed from now on, and its confirmed decisions become
+    its facts, all or nothing. Its dictations' audio goes once that has been committed."""
     with transaction(db):
-        entry = entries.finalise(db, user, entry_id)
+        draft = entry_for(db, user, entry_id, "entry.finalise")
+        if draft["status"] == "final":
+            raise Conflict("This entry is already final; amend it to change it.")
+        text = entries.check_text(draft["draft_text"] or "", final=True)
+        entry_rows.insert_revision(db, entry_id, draft["kind"], draft["occurred_at"], text,
+                                   draft["draft_children"], user.id)
+        entry_rows.clear_draft(db, entry_id)
+        entry = entry_rows.entry_by_id(db, entry_id)
+        assert entry is not None
         stored, lost = store_confirmed(db, entry, entry["text"])
+        # Not before the commit: a finalise that rolls back must leave the draft its audio.
+        after_commit(db, partial(dictation.entry_finalised, db, entry_id))
     return {**entry, "facts_stored": stored, "facts_lost": lost}
 
 
-def amend(db: Database, user: User, entry_id: int, text: str, **changes: Any) -> dict[str, Any]:
-    """A new revision; facts on unchanged words carry over, the rest come back to re-confirm."""
+def amend(db: Database, user: User, entry_id: int, text: str, *, kind: str | None = None,
+          occurred_at: str | None = None, children: list[int] | None = None,
+          based_on: int | None = None) -> dict[str, Any]:
+    """A new revision of a final entry; every earlier revision stays as it was. Facts on
+    unchanged words carry over, the rest come back as suggestions to re-confirm."""
+    text = entries.check_text(text, final=True)
     with transaction(db):
-        before = entry_for(db, user, entry_id, "entry.amend", log=False)
-        entry = entries.amend(db, user, entry_id, text, **changes)
+        before = entry_for(db, user, entry_id, "entry.amend")
+        if before["status"] != "final":
+            raise Conflict("This entry is still a draft: finalise it, or edit the draft.")
+        if based_on is not None and based_on != before["revision_count"]:
+            raise Conflict(f"Someone amended this entry while you were editing (it is now at "
+                           f"revision {before['revision_count']}). Your text is kept; "
+                           "compare it with the latest revision and amend again.")
+        entry_rows.insert_revision(
+            db, entry_id, entries.check_kind(kind) if kind else before["kind"],
+            entries.check_occurred_at(occurred_at) if occurred_at else before["occurred_at"],
+            text, entries.check_children(db, before["case_id"], children)
+            if children is not None else before["children"], user.id)
+        entry_rows.clear_draft(db, entry_id)
+        entry = entry_rows.entry_by_id(db, entry_id)
+        assert entry is not None
         reconfirm = reanchor(db, entry, before["text"] or "", entry["text"],
                              before["revision_count"], entry["revision_count"])
     return {**entry, "reconfirm": reconfirm}

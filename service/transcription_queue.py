@@ -80,7 +80,7 @@ class TranscriptionQueue:
     # --- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> None:
-        db = open_db(self.settings.database_path, migrate=False)
+        db = open_db(self.settings.database_path)
         try:
             with transaction(db):
                 again = job_rows.requeue_interrupted(db)
@@ -114,7 +114,7 @@ class TranscriptionQueue:
 
     def _work(self) -> None:
         _lower_priority()
-        db = open_db(self.settings.database_path, migrate=False)
+        db = open_db(self.settings.database_path)
         try:
             if self.settings.load_models:
                 self._transcriber()  # load at start-up, in this (niced) thread
@@ -163,9 +163,9 @@ class TranscriptionQueue:
                 log.info("transcription job %d cancelled", job_id)
             return
         except AudioError as error:
-            with transaction(db):
+            with transaction(db):  # one write: a poll never sees "failed" with audio kept
                 job_rows.mark_failed(db, job_id, error.message)
-            dictation.discard_audio(db, job_id)
+                dictation.discard_audio(db, job_id)
             log.info("transcription job %d failed: unusable audio", job_id)
             return
         except Exception as error:

@@ -18,6 +18,7 @@ from service.nlp.rule_files import shared_rule_files
 from service.nlp.taxonomy import RuleSet, Taxonomy
 from service.settings import Settings
 from service.storage import open_db
+from service.storage.migrations import open_migrated
 
 PASSWORDS = {"worker": "worker-demo-pass", "reviewer": "reviewer-demo-pass",
              "manager": "manager-demo-pass", "admin": "admin-demo-pass",
@@ -49,7 +50,7 @@ def settings(tmp_path: Path) -> Settings:
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo families built once (argon2 hashing is slow on purpose), copied per test."""
     path = tmp_path_factory.mktemp("template") / "demo.db"
-    database = open_db(path)
+    database = open_migrated(path)
     load_demo(database)
     database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     database.close()
@@ -58,7 +59,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Database]:
-    database = open_db(settings.database_path)
+    database = open_migrated(settings.database_path)
     yield database
     database.close()
 

@@ -129,6 +129,7 @@ def test_people_duplicates_and_merge_cli(tmp_path) -> None:  # noqa: ANN001
         return subprocess.run([sys.executable, "-m", "service.cli", *args], env=env,
                               capture_output=True, text=True, timeout=120)
 
+    run("init")
     run("demo")
     assert "No likely duplicates" in run("people", "duplicates").stdout
     from service.storage import open_db

@@ -45,6 +45,14 @@ def test_init_demo_users_and_tokens(tmp_path: Path) -> None:
     assert run(tmp_path, "token", "create", "nobody").returncode == 2
 
 
+def test_only_init_changes_the_schema(tmp_path: Path) -> None:
+    """Other commands refuse a database that is not ready, and say what to run."""
+    refused = run(tmp_path, "user", "list")
+    assert refused.returncode == 1 and "run `casenotes init`" in refused.stderr
+    assert run(tmp_path, "init").returncode == 0
+    assert run(tmp_path, "user", "list").returncode == 0
+
+
 @pytest.mark.parametrize("command", [[], ["serve"], ["init"], ["demo"], ["user"], ["user", "add"],
                                      ["user", "list"], ["user", "set-role"], ["token"],
                                      ["token", "create"]])

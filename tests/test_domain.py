@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlite_utils import Database
 
-from service import access, accounts, cases, entries
+from service import access, accounts, cases, entries, review
 from service.errors import Conflict, Forbidden, Invalid, NotYours, TooMany
 from tests.conftest import case_id
 
@@ -68,14 +68,14 @@ def test_entry_lifecycle_keeps_every_revision(demo_db: Database) -> None:
                                  version=entry["draft_version"])
     with pytest.raises(Conflict):
         entries.save_draft(demo_db, worker, entry["id"], "stale page", version=version - 1)
-    final = entries.finalise(demo_db, worker, entry["id"])
+    final = review.finalise(demo_db, worker, entry["id"])
     assert final["status"] == "final" and final["text"] == "Rang Sarah about Jack."
     with pytest.raises(Conflict):
-        entries.finalise(demo_db, worker, entry["id"])
-    entries.amend(demo_db, user(demo_db, "manager"), entry["id"],
+        review.finalise(demo_db, worker, entry["id"])
+    review.amend(demo_db, user(demo_db, "manager"), entry["id"],
                   "Rang Sarah about Jack's school.", based_on=1)
     with pytest.raises(Conflict):
-        entries.amend(demo_db, worker, entry["id"], "From an old page", based_on=1)
+        review.amend(demo_db, worker, entry["id"], "From an old page", based_on=1)
     got = entries.get_entry(demo_db, worker, entry["id"])
     assert [r["text"] for r in got["revisions"]] == ["Rang Sarah about Jack.",
                                                     "Rang Sarah about Jack's school."]

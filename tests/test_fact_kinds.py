@@ -206,7 +206,7 @@ def test_the_index_follows_a_change_of_kinds(settings: Settings, demo_db: Databa
     and once more when the kind is gone."""
     path = settings.database_path
     demo_db.execute("UPDATE search_kinds SET signature = '[]'")  # as if built for no kinds
-    again = open_db(path)
+    again = migrations.open_migrated(path)
     assert again.execute("SELECT signature FROM search_kinds").fetchone()[0] == (
         search_index.kinds_signature())
     assert "'interpreter'" in again.execute(
@@ -236,10 +236,9 @@ def test_a_kinds_fields_round_trip_through_a_fact_row(value: dict[str, Any]) -> 
     assert facts.fact_value(stored) == expected
 
 
-def test_m003_drops_the_kind_checks_and_keeps_the_facts(tmp_path: Any) -> None:
-    db = open_db(tmp_path / "old.db", migrate=False)
-    migrations.migrations.apply(db)
-    facts.migrations.apply(db, stop_before="m003_kinds_from_registry")
+def test_m017_drops_the_kind_checks_and_keeps_the_facts(tmp_path: Any) -> None:
+    db = open_db(tmp_path / "old.db")
+    migrations.migrations.apply(db, stop_before="m017_fact_kind_checks_dropped")
     db.execute("INSERT INTO teams (name, created_at) VALUES ('A', '2026-01-01')")
     team = db.execute("SELECT id FROM teams").fetchone()[0]
     db.execute("INSERT INTO users (username, display_name, password_hash, team_id, created_at)"

@@ -1,4 +1,4 @@
-"""Storage: migrations, pragmas and the append-only rules, on real SQLite files."""
+"""Storage: pragmas and the append-only rules, on real SQLite files."""
 
 from __future__ import annotations
 
@@ -9,19 +9,7 @@ import pytest
 from sqlite_utils import Database
 
 from service.storage import entries as entry_rows
-from service.storage import open_db
-from service.storage.migrations import migrations
 from tests.conftest import case_id
-
-
-def test_migrations_are_recorded_and_idempotent(tmp_path: Path) -> None:
-    path = tmp_path / "fresh.db"
-    first = open_db(path)
-    applied = [m.name for m in migrations.applied(first)]
-    first.close()
-    second = open_db(path)
-    assert [m.name for m in migrations.applied(second)] == applied
-    assert {"cases", "entries", "entry_revisions", "access_log"} <= set(second.table_names())
 
 
 def test_pragmas(db: Database) -> None:

@@ -14,16 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
 from service.storage.db import now
 from service.storage.facts import CURRENT_FACTS
 
-migrations = Migrations("casenotes-chronology")
 
-
-@migrations()
-def m001_significance_marks(db: Database) -> None:
+def create_significance_marks(db: Database) -> None:
     db.executescript(
         """
         CREATE TABLE significance_marks (

@@ -1,7 +1,12 @@
-"""Opening the database with the pragmas every connection needs."""
+"""Opening the database with the pragmas every connection needs; transactions and the work
+that waits for their commit.
+
+Opening a file never changes its schema: start-up and `casenotes init` apply the migrations
+(service/storage/migrations.py) explicitly."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -12,6 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 10_000
 # One write lock per database file in this process. Writers queue here rather than in
 # SQLite's busy handler, whose back-off sleeps (up to 100 ms each) make latency spiky.
@@ -25,8 +31,10 @@ def _write_lock_for(path: Path) -> threading.Lock:
         return _write_locks.setdefault(key, threading.Lock())
 
 
-def open_db(path: Path | str, *, migrate: bool = True) -> Database:
-    """Open (creating if needed) the SQLite file at `path`, WAL mode, foreign keys on."""
+def open_db(path: Path | str) -> Database:
+    """Open (creating if needed) the SQLite file at `path`, WAL mode, foreign keys on.
+
+    The schema is not touched here: apply `migrations.migrate(db)` at start-up."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(
@@ -38,11 +46,32 @@ def open_db(path: Path | str, *, migrate: bool = True) -> Database:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA synchronous=NORMAL")
-    if migrate:
-        from service.storage.migrations import migrate as apply_migrations
-
-        apply_migrations(db)
     return db
+
+
+def after_commit(db: Database, callback: Callable[[], None]) -> None:
+    """Run `callback` once the outermost transaction commits; drop it if that rolls back.
+
+    For side effects outside the database (deleting a file) that must not happen for a write
+    that never lands. Outside a transaction the write has already landed: run it now. Like
+    Datasette, which sends its events only after the write succeeds."""
+    if not db.conn.in_transaction:
+        _run_after_commit([callback])
+        return
+    pending: list[Callable[[], None]] = getattr(db, "after_commit_callbacks", [])
+    pending.append(callback)
+    db.after_commit_callbacks = pending  # type: ignore[attr-defined]
+
+
+def _run_after_commit(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            # The commit stands; a failed follow-up must not turn it into an error page.
+            # Whatever it left behind is picked up again at start-up (no note text logged).
+            named = getattr(callback, "func", callback)  # a functools.partial names its func
+            log.exception("after-commit work %s failed", getattr(named, "__name__", "?"))
 
 
 @contextmanager
@@ -56,6 +85,7 @@ def transaction(db: Database) -> Iterator[Database]:
     if lock is not None:
         lock.acquire()
     survivors: list[Callable[[], None]] = []
+    committed: list[Callable[[], None]] = []
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -65,9 +95,11 @@ def transaction(db: Database) -> Iterator[Database]:
             raise
         else:
             conn.execute("COMMIT")
+            committed = getattr(db, "after_commit_callbacks", [])
         finally:
             survivors = getattr(db, "after_transaction", [])
             db.after_transaction = []  # type: ignore[attr-defined]
+            db.after_commit_callbacks = []  # type: ignore[attr-defined]
     finally:
         if lock is not None:
             lock.release()
@@ -75,6 +107,8 @@ def transaction(db: Database) -> Iterator[Database]:
         # logged even though the refusal rolls the transaction back), once the lock is free.
         for write in survivors:
             write()
+    # Only after the commit, and with the lock free: the callbacks may write themselves.
+    _run_after_commit(committed)
 
 
 def now() -> str:
@@ -101,7 +135,7 @@ class ConnectionPool:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
-        return open_db(self.path, migrate=False)
+        return open_db(self.path)
 
     def give_back(self, db: Database) -> None:
         if db.conn.in_transaction:  # never hand on a connection mid-transaction

@@ -11,11 +11,9 @@ import json
 from typing import Any
 
 from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
 from service.storage.db import now, one_row
 
-migrations = Migrations("casenotes-facts")
 # The kinds when m001 ran; m003 dropped the CHECKs that listed them: the kinds of fact are
 # service/fact_kinds.py's, and review checks a kind against it before anything is stored.
 _M001_KINDS = ("person", "date", "risk", "tag", "child_seen")
@@ -32,8 +30,7 @@ FIELD_COLUMNS = {"person": "person_id", "label": "label", "assertion": "assertio
 NOT_FACT_FIELDS = ("nth", "suggested", "was")
 
 
-@migrations()
-def m001_facts(db: Database) -> None:
+def create_facts(db: Database) -> None:
     kinds = ", ".join(f"'{k}'" for k in _M001_KINDS)
     decisions = ", ".join(f"'{d}'" for d in DECISIONS)
     db.executescript(
@@ -132,11 +129,6 @@ def fact_value(fact: dict[str, Any]) -> dict[str, Any]:
     return {**value, **json.loads(fact.get("fields") or "{}")}
 
 
-def facts_of_revision(db: Database, entry_id: int, revision: int) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM facts WHERE entry_id = ? AND revision = ?",
-                         [entry_id, revision]))
-
-
 # Current facts: those anchored to the latest revision of a final entry.
 CURRENT_FACTS = (
     "SELECT facts.* FROM facts JOIN entries ON entries.id = facts.entry_id"
@@ -182,8 +174,7 @@ def last_seen(db: Database, person_ids: list[int]) -> dict[int, dict[str, str | 
             for row in rows}
 
 
-@migrations()
-def m002_person_merges(db: Database) -> None:
+def create_person_merges(db: Database) -> None:
     # A merged duplicate keeps its own history; it points at the record it was merged into.
     db.executescript(
         """
@@ -253,6 +244,12 @@ def current_facts_of_entry(db: Database, entry_id: int) -> list[dict[str, Any]]:
     return current_facts_of_entries(db, [entry_id])[entry_id]
 
 
+def facts_of_revision(db: Database, entry_id: int, revision: int) -> list[dict[str, Any]]:
+    """The facts anchored to one revision of an entry, current or not."""
+    return list(db.query("SELECT * FROM facts WHERE entry_id = ? AND revision = ? ORDER BY id",
+                         [entry_id, revision]))
+
+
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     return dict(row, fields=json.loads(row["fields"]))
 
@@ -268,8 +265,7 @@ def last_mentioned(db: Database, case_id: int) -> dict[int, str]:
     return {row["person_id"]: row["at"] for row in rows}
 
 
-@migrations()
-def m003_kinds_from_registry(db: Database) -> None:
+def drop_kind_checks(db: Database) -> None:
     """Drop the CHECKs listing the kinds (a new kind needs no migration); give facts a JSON
     `fields` column for the fields of a kind that have no column of their own.
 

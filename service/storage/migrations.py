@@ -1,13 +1,23 @@
-"""The schema, as sqlite-utils migrations. Append new migrations; never edit an applied one."""
+"""The schema: one ordered sqlite-utils migration set, applied explicitly at start-up and by
+`casenotes init` (never by opening a file).
+
+The tables' own migrations live beside their queries (facts.py, search_index.py ...); this
+module puts every step in one order. Append new steps at the end of `STEPS`; never edit,
+rename or reorder an applied one.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from service.storage.db import transaction
+from service.storage import chronology, dashboard, facts, search_index, transcriptions
+from service.storage.db import open_db, transaction
 
-migrations = Migrations("casenotes")
+SET_NAME = "casenotes"
 
 ROLES = ("worker", "reviewer", "manager", "admin")
 ENTRY_KINDS = ("home_visit", "office_visit", "phone_call", "school_visit", "meeting", "other")
@@ -18,7 +28,6 @@ def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-@migrations()
 def m001_accounts(db: Database) -> None:
     db.executescript(
         f"""
@@ -67,7 +76,6 @@ def m001_accounts(db: Database) -> None:
     )
 
 
-@migrations()
 def m002_cases(db: Database) -> None:
     db.executescript(
         f"""
@@ -105,7 +113,6 @@ def m002_cases(db: Database) -> None:
     )
 
 
-@migrations()
 def m003_entries(db: Database) -> None:
     # Entries are append-only: a final text is never changed or removed. The triggers
     # enforce that for every writer, not only for this code.
@@ -160,7 +167,6 @@ def m003_entries(db: Database) -> None:
     )
 
 
-@migrations()
 def m004_access_log(db: Database) -> None:
     db.executescript(
         """
@@ -184,19 +190,85 @@ def m004_access_log(db: Database) -> None:
     )
 
 
-@migrations()
 def m005_cases_team(db: Database) -> None:
     # A reviewer's or manager's visible cases are their team's: found by team, not by a scan.
     db.execute("CREATE INDEX cases_team ON cases (team_id)")
 
 
-def migrate(db: Database) -> None:
-    """Apply every migration set, core first. Each storage module owns its own set."""
-    from service.storage import chronology, dashboard, facts, search_index, transcriptions
+# Every step in the order it is applied. Databases made before there was one set recorded
+# the later steps under per-module sets; EARLIER_SETS maps those records onto these names.
+STEPS: tuple[tuple[str, Callable[[Database], None]], ...] = (
+    ("m001_accounts", m001_accounts),
+    ("m002_cases", m002_cases),
+    ("m003_entries", m003_entries),
+    ("m004_access_log", m004_access_log),
+    ("m005_cases_team", m005_cases_team),
+    ("m006_facts", facts.create_facts),
+    ("m007_person_merges", facts.create_person_merges),
+    ("m008_entry_search", search_index.create_entry_search),
+    ("m009_search_rows", search_index.create_search_rows),
+    ("m010_prefix_index", search_index.create_prefix_index),
+    ("m011_team_shards", search_index.create_team_shards),
+    ("m012_significance_marks", chronology.create_significance_marks),
+    ("m013_transcriptions", transcriptions.create_transcriptions),
+    ("m014_kept_counts", dashboard.create_kept_counts),
+    ("m015_recent_index", dashboard.create_recent_index),
+    ("m016_covering_indexes", dashboard.create_covering_indexes),
+    ("m017_fact_kind_checks_dropped", facts.drop_kind_checks),
+    ("m018_search_kinds", search_index.create_search_kinds),
+)
+EARLIER_SETS: dict[tuple[str, str], str] = {
+    ("casenotes-facts", "m001_facts"): "m006_facts",
+    ("casenotes-facts", "m002_person_merges"): "m007_person_merges",
+    ("casenotes-search", "m001_entry_search"): "m008_entry_search",
+    ("casenotes-search", "m002_search_rows"): "m009_search_rows",
+    ("casenotes-search", "m003_prefix_index"): "m010_prefix_index",
+    ("casenotes-search", "m004_team_shards"): "m011_team_shards",
+    ("casenotes-chronology", "m001_significance_marks"): "m012_significance_marks",
+    ("casenotes-transcriptions", "m001_transcriptions"): "m013_transcriptions",
+    ("casenotes-dashboard", "m001_kept_counts"): "m014_kept_counts",
+    ("casenotes-dashboard", "m002_recent_index"): "m015_recent_index",
+    ("casenotes-dashboard", "m003_covering_indexes"): "m016_covering_indexes",
+    ("casenotes-facts", "m003_kinds_from_registry"): "m017_fact_kind_checks_dropped",
+    ("casenotes-search", "m005_search_kinds"): "m018_search_kinds",
+}
 
-    for migration_set in (migrations, facts.migrations, search_index.migrations,
-                          chronology.migrations, transcriptions.migrations,
-                          dashboard.migrations):
-        migration_set.apply(db)
+migrations = Migrations(SET_NAME)
+for _name, _step in STEPS:
+    migrations(name=_name)(_step)
+
+
+def adopt_earlier_sets(db: Database) -> int:
+    """Record steps a database applied under the old per-module sets as steps of this set,
+    keeping when each was applied, so that none runs twice. Returns how many it adopted."""
+    if not db[Migrations.migrations_table].exists():
+        return 0
+    adopted = 0
     with transaction(db):
+        for (old_set, old_name), name in EARLIER_SETS.items():
+            adopted += db.execute(
+                f"UPDATE OR IGNORE {Migrations.migrations_table} SET migration_set = ?,"
+                " name = ? WHERE migration_set = ? AND name = ?",
+                [SET_NAME, name, old_set, old_name]).rowcount
+    return adopted
+
+
+def pending(db: Database) -> list[str]:
+    """The names of the steps this database has not had yet."""
+    return [m.name for m in migrations.pending(db)]
+
+
+def migrate(db: Database) -> None:
+    """Bring the schema up to date: adopt records of the earlier sets, then apply the rest."""
+    adopt_earlier_sets(db)
+    migrations.apply(db)
+    with transaction(db):  # the index's SQL names the kinds of fact: follow a change
         search_index.follow_kinds(db)
+
+
+def open_migrated(path: Path | str) -> Database:
+    """Open (creating if needed) the file at `path` with its schema brought up to date: for
+    start-up, `casenotes init`, and the builders of test and bench databases."""
+    db = open_db(path)
+    migrate(db)
+    return db

@@ -23,19 +23,15 @@ import sqlite3
 from collections.abc import Iterable
 
 from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
 from service import fact_kinds
 from service.storage.db import one_row
-
-migrations = Migrations("casenotes-search")
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 _SCOPE_SQL = "'c' || {case} || ' t' || coalesce({team}, 0)"
 
 
-@migrations()
-def m001_entry_search(db: Database) -> None:
+def create_entry_search(db: Database) -> None:
     scope = _SCOPE_SQL.format(case="entries.case_id", team="cases.team_id")
     old_scope = _SCOPE_SQL.format(case="OLD.id", team="OLD.team_id")
     db.executescript(
@@ -77,8 +73,7 @@ _SCOPE_M2 = ("'c' || {case} || ' t' || coalesce({team}, 0) || ' k' || replace({k
              " || ' a' || {author}")
 
 
-@migrations()
-def m002_search_rows(db: Database) -> None:
+def create_search_rows(db: Database) -> None:
     scope = _SCOPE_M2.format(case="entries.case_id", team="cases.team_id",
                              kind="entry_revisions.kind", author="entries.author_id")
     new_scope = _SCOPE_M2.format(case="e.case_id", team="c.team_id", kind="NEW.kind",
@@ -149,8 +144,7 @@ def m002_search_rows(db: Database) -> None:
 PREFIXES = "3 4 5"
 
 
-@migrations()
-def m003_prefix_index(db: Database) -> None:
+def create_prefix_index(db: Database) -> None:
     # External content: dropping the index loses no text; the triggers name the table and
     # keep working once it is back.
     db.executescript(
@@ -340,8 +334,7 @@ def _fact_rows_trigger() -> str:
 _ROWS_TRIGGERS = (_revision_rows_trigger, _fact_rows_trigger)
 
 
-@migrations()
-def m004_team_shards(db: Database) -> None:
+def create_team_shards(db: Database) -> None:
     db.executescript(
         f"""
         DROP TRIGGER entry_revisions_search;
@@ -450,14 +443,12 @@ def kinds_signature(kinds: Iterable[fact_kinds.FactKind] | None = None) -> str:
                        if k.search_scheme])
 
 
-@migrations()
-def m005_search_kinds(db: Database) -> None:
+def create_search_kinds(db: Database) -> None:
     db.execute("CREATE TABLE search_kinds (id INTEGER PRIMARY KEY CHECK (id = 1),"
-                " signature TEXT NOT NULL)")
-    # Until now the index was always built for the built-in kinds.
-    built_in = [kind() for kind in fact_kinds.register_fact_kinds()]
-    db.execute("INSERT INTO search_kinds VALUES (1, ?)",
-               [kinds_signature(sorted(built_in, key=lambda k: (k.order, k.name)))])
+               " signature TEXT NOT NULL)")
+    # No signature yet: follow_kinds (run after the migrations) builds the index's SQL from
+    # the registry once, so a database from before the registry ends with a fresh one's schema.
+    db.execute("INSERT INTO search_kinds VALUES (1, '')")
 
 
 def follow_kinds(db: Database) -> bool:

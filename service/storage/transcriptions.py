@@ -12,18 +12,15 @@ import json
 from typing import Any
 
 from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
 from service.storage.db import now, one_row, transaction
 
-migrations = Migrations("casenotes-transcriptions")
 # "uploading" comes before the issue's five states: the recording is still arriving.
 STATUSES = ("uploading", "queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("uploading", "queued", "running")
 
 
-@migrations()
-def m001_transcriptions(db: Database) -> None:
+def create_transcriptions(db: Database) -> None:
     statuses = ", ".join(f"'{s}'" for s in STATUSES)
     db.executescript(
         f"""

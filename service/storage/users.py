@@ -7,13 +7,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from service.storage.db import now, one_row
-from service.storage.search_index import add_shard
 
 
 def insert_team(db: Database, name: str) -> int:
-    """A new team, with its own search index (see storage/search_index.py)."""
+    """A new team's row only: accounts.add_team gives it its search index too."""
     cursor = db.execute("INSERT INTO teams (name, created_at) VALUES (?, ?)", [name, now()])
-    add_shard(db, cursor.lastrowid)
     return int(cursor.lastrowid)
 
 

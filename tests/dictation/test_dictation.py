@@ -5,10 +5,13 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlite_utils import Database
 
+from service import accounts, review
 from service.settings import Settings
+from service.storage.db import transaction
 from tests.conftest import case_id
 from tests.dictation.conftest import AUDIO, bearer, send, start, upload, wait_for
 
@@ -189,6 +192,30 @@ def test_audio_deleted_on_finalise(client: TestClient, demo_db: Database, settin
     assert gone.status_code == 404
     state = client.get(f"/api/v1/dictations/{job['id']}", headers=headers).json()
     assert state["status"] == "done" and not state["has_audio"] and state["text"]
+
+
+def test_audio_stays_when_the_finalise_rolls_back(client: TestClient, demo_db: Database,
+                                                  settings: Settings, clip: Path) -> None:
+    """The audio goes only once the finalise is committed: a rollback keeps draft and audio."""
+    headers = bearer(demo_db, "worker")
+    entry = _draft(client, headers, case_id(demo_db, "RFS-1042"))
+    job = upload(client, headers, clip, entry_id=entry["id"])
+    wait_for(client, headers, job["id"])
+    worker = accounts.get_user_by_name(demo_db, "worker")
+    with pytest.raises(RuntimeError, match="later step"), transaction(demo_db):
+        assert review.finalise(demo_db, worker, entry["id"])["status"] == "final"
+        assert len(list(settings.audio_dir.iterdir())) == 1  # not before the commit
+        raise RuntimeError("a later step of the same write fails")
+    assert client.get(f"/api/v1/entries/{entry['id']}", headers=headers).json()["status"] \
+        == "draft"
+    assert len(list(settings.audio_dir.iterdir())) == 1
+    kept = client.get(f"/api/v1/dictations/{job['id']}/audio", headers=headers)
+    assert kept.status_code == 200 and kept.content
+    final = review.finalise(demo_db, worker, entry["id"])
+    assert final["status"] == "final"
+    assert list(settings.audio_dir.iterdir()) == []
+    assert client.get(f"/api/v1/dictations/{job['id']}/audio", headers=headers
+                      ).status_code == 404
 
 
 def test_transcribe_what_arrived(client: TestClient, demo_db: Database) -> None:

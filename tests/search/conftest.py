@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from service import accounts, entries
+from service import accounts, entries, review
 from service.accounts import User
 from service.storage import facts as fact_rows
 from service.storage.db import transaction
@@ -29,7 +29,7 @@ def write(demo_db: Database, user: Callable[[str], User]) -> Callable[..., int]:
         author = by or ("worker2" if reference.startswith("HCT") else "worker")
         draft = entries.start_entry(demo_db, user(author), case_id(demo_db, reference), kind,
                                     when, text)
-        entries.finalise(demo_db, user(author), draft["id"])
+        review.finalise(demo_db, user(author), draft["id"])
         return int(draft["id"])
 
     return write_entry

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from service import entries, search
+from service import entries, review, search
 from service.accounts import User
 from service.search_query import spellings
 from service.storage import search as search_rows
@@ -80,7 +80,7 @@ def test_index_agrees_with_entries_after_random_changes(
         elif action < 0.85:
             entry_id = rng.choice([e for e in texts if e not in demo_ids])
             text = " ".join(rng.choices(WORDS, k=rng.randint(1, 6))) + "."
-            entries.amend(demo_db, worker, entry_id, text)
+            review.amend(demo_db, worker, entry_id, text)
             texts[entry_id].append(text)
         else:  # a draft never finalised must never be found
             entries.start_entry(demo_db, worker, 1, "other", "2026-01-01T09:00",
@@ -204,7 +204,7 @@ def test_fact_tokens_follow_confirmed_facts(
         elif choice < 0.9:
             confirm(entry, "person", person_id=rng.choice(people))
         else:
-            entries.amend(demo_db, worker, entry, f"Wombat visit {step}, amended.")
+            review.amend(demo_db, worker, entry, f"Wombat visit {step}, amended.")
         if step % 15 == 14:
             assert search_index.index_agrees(demo_db)
             # Facets from the rows' own keys agree with facets counted from the facts.

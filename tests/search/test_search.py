@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from service import entries, search
+from service import review, search
 from service.accounts import User
 from service.errors import Forbidden, NotFound
 from service.storage import access_log
@@ -98,7 +98,7 @@ def test_latest_revision_by_default_earlier_on_request(
         demo_db: Database, write: Callable[..., int], user: Callable[[str], User],
         reviewer: User) -> None:
     entry = write("RFS-1042", "Okapi said the marks came from a fall.")
-    entries.amend(demo_db, user("worker"), entry, "Okapi said the marks came from a trampoline.")
+    review.amend(demo_db, user("worker"), entry, "Okapi said the marks came from a trampoline.")
     assert not find(demo_db, reviewer, "okapi fall").hits
     assert ids(find(demo_db, reviewer, "okapi trampoline")) == {entry}
     earlier = find(demo_db, reviewer, "okapi fall", revisions="all").hits
@@ -199,7 +199,7 @@ def test_facets_over_many_results_count_the_newest_and_say_so(
     assert by_filter.considered == 3 and by_filter.total == 5 and len(by_filter.hits) == 5
     monkeypatch.setattr(search, "CONSIDERED", 5)
     assert find(demo_db, reviewer, "axolotl").considered is None
-    entries.amend(demo_db, user("worker"), older[0], "Axolotl at home, amended.")
+    review.amend(demo_db, user("worker"), older[0], "Axolotl at home, amended.")
     every = find(demo_db, reviewer, "axolotl", revisions="all")
     assert every.considered == 5 and every.total == 6 and every.entries_total == 5
 
@@ -207,15 +207,18 @@ def test_facets_over_many_results_count_the_newest_and_say_so(
 def test_facets_count_only_current_confirmed_facts(
         demo_db: Database, write: Callable[..., int], confirm: Callable[..., int],
         user: Callable[[str], User], reviewer: User) -> None:
-    entry = write("RFS-1042", "Lemur visit, a bruise seen.")
-    confirm(entry, "tag", label="health")
+    text = "Lemur visit, a bruise seen."
+    entry = write("RFS-1042", text)
+    at = text.index("a bruise")
+    confirm(entry, "tag", label="health", start=at, end=at + 8, text="a bruise")
     # An unconfirmed suggestion must never count.
     fact_rows.insert_suggestion(demo_db, entry, fact_rows.next_run(demo_db, entry), {
         "kind": "tag", "start": 0, "end": 5, "text": "Lemur", "label": "housing",
         "rule": "test", "pipeline_version": "test"})
     assert [v["value"] for v in find(demo_db, reviewer, "lemur").facets["tag"]] == ["health"]
-    entries.amend(demo_db, user("worker"), entry, "Lemur visit, no bruise after all.")
-    # The amendment's revision has no facts (yet): revision 1's no longer count.
+    amended = review.amend(demo_db, user("worker"), entry, "Lemur visit, no bruise after all.")
+    # Its words changed: the theme comes back to re-confirm, and revision 1's no longer counts.
+    assert [r["was"] for r in amended["reconfirm"]] == ["a bruise"]
     assert find(demo_db, reviewer, "lemur").facets["tag"] == []
     assert not find(demo_db, reviewer, "lemur", tag="health").hits
 
