@@ -35,3 +35,7 @@ class Conflict(CasenotesError):
 
 class TooMany(CasenotesError):
     status = 429
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds, sent as Retry-After
