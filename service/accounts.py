@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlite_utils import Database
 
-from service.errors import Conflict, Invalid, NotFound, TooMany
+from service import sign_in_limits
+from service.errors import Conflict, Invalid, NotFound
 from service.storage import search_index
 from service.storage import users as user_rows
 from service.storage.db import transaction
@@ -133,31 +133,24 @@ def set_team(db: Database, username: str, team: str | None) -> User:
     return get_user(db, user.id)
 
 
-def _window_start(minutes: int = 15) -> str:
-    return (datetime.now(UTC) - timedelta(minutes=minutes)).replace(microsecond=0).isoformat()
-
-
 def sign_in(db: Database, username: str, password: str, client: str,
-            max_failures: int, session_hours: int) -> tuple[User, str, str]:
+            free_failures: int, session_hours: int) -> tuple[User, str, str]:
     """Check a password; returns the user, a new session token and its CSRF token."""
     username = username.strip().lower()
-    if user_rows.failed_logins_since(db, username, client, _window_start()) >= max_failures:
-        raise TooMany("Too many failed sign-in attempts. Wait 15 minutes and try again.")
+    attempt = sign_in_limits.begin_attempt(db, username, client, free_failures)
     row = user_rows.user_by_username(db, username)
-    ok = False
-    if row is not None and row["active"]:
-        try:
-            ok = _hasher.verify(row["password_hash"], password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-    user_rows.record_login_attempt(db, username, client, ok)
+    live = row is not None and bool(row["active"])
+    ok = sign_in_limits.verify_password(row["password_hash"] if live and row else None,
+                                        password)
     if not ok or row is None:
         raise Invalid("The username or password is not right.")
-    if _hasher.check_needs_rehash(row["password_hash"]):
-        user_rows.set_password_hash(db, row["id"], hash_password(password))
-    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    expires = (datetime.now(UTC) + timedelta(hours=session_hours)).replace(microsecond=0)
-    user_rows.insert_session(db, _digest(token), row["id"], csrf, expires.isoformat())
+    with transaction(db):
+        attempt.succeeded(db)
+        if _hasher.check_needs_rehash(row["password_hash"]):
+            user_rows.set_password_hash(db, row["id"], hash_password(password))
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        expires = (datetime.now(UTC) + timedelta(hours=session_hours)).replace(microsecond=0)
+        user_rows.insert_session(db, _digest(token), row["id"], csrf, expires.isoformat())
     return User.from_row(row), token, csrf
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
 from fastapi import FastAPI, Request
@@ -13,10 +15,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.errors import CasenotesError, NotSignedIn
+from service.errors import CasenotesError, NotSignedIn, TooMany
 from service.nlp.rule_files import RuleFiles, shared_rule_files
 from service.routes import (
     api,
+    api_docs,
     pages_admin,
     pages_auth,
     pages_cases,
@@ -27,6 +30,7 @@ from service.routes import (
     pages_search,
 )
 from service.routes.limits import BodySizeLimit
+from service.routes.security import ErrorPage, SecurityHeaders
 from service.routes.timing import ServerTiming
 from service.settings import Settings
 from service.storage.db import ConnectionPool
@@ -70,7 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
         title="Casenotes",
         summary="Narrative-first case recording for child and family social work",
         version="0.1.0",
-        docs_url="/api/docs",
+        docs_url=None,  # served by routes/api_docs from the bundled Swagger UI
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
@@ -80,16 +84,17 @@ def create_app(settings: Settings) -> FastAPI:
     templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))
     templates.env.globals.update(template_globals())
     app.state.templates = templates
+    api_docs.mount_assets(app)  # before /static, which would otherwise answer its paths
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
     for router in (pages_auth.router, pages_cases.router, pages_entries.router,
                    pages_people.router, pages_admin.router, pages_dashboard.router,
-                   pages_chronology.router, pages_search.router, api.router):
+                   pages_chronology.router, pages_search.router, api.router, api_docs.router):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=2 * 1024 * 1024,
                        upload_bytes=settings.max_audio_mb * 1024 * 1024 + 64 * 1024,
                        upload_prefixes=(api.UPLOAD_PREFIX,))
     app.add_middleware(ServerTiming)
-    _add_error_handlers(app, templates)
+    app.add_middleware(SecurityHeaders, error_page=_add_error_handlers(app, templates))
     return app
 
 
@@ -98,7 +103,8 @@ def _wants_json(request: Request) -> bool:
         "accept", "")
 
 
-def _add_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
+def _add_error_handlers(app: FastAPI, templates: Jinja2Templates) -> ErrorPage:
+    """Register the handlers for expected errors; returns the page for unexpected ones."""
     def render(request: Request, status: int, message: str, details: list[str] | None = None
                ) -> Response:
         if _wants_json(request):
@@ -114,7 +120,10 @@ def _add_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     async def domain_error(request: Request, exc: CasenotesError) -> Response:
         if isinstance(exc, NotSignedIn) and not _wants_json(request):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return render(request, exc.status, exc.message)
+        response = render(request, exc.status, exc.message)
+        if isinstance(exc, TooMany) and exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -131,16 +140,26 @@ def _add_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
             exc.status_code, str(exc.detail))
         return render(request, exc.status_code, message)
 
-    @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        # Log the type only: an exception message can hold narrative text.
-        import logging
-
-        logging.getLogger("casenotes").error("unexpected %s on %s", type(exc).__name__,
-                                             request.url.path)
+        # The type and where only: an exception's message can hold narrative text.
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb else "?"
+        logging.getLogger("casenotes").error("unexpected %s at %s on %s %s",
+                                             type(exc).__name__, where, request.method,
+                                             _route_of(request))
         message = ("Something went wrong on our side; nothing was saved from this request. "
                    "Try again, and tell your administrator if it persists.")
         try:
             return render(request, 500, message)
         except Exception:  # the page itself failed: answer in plain text
             return PlainTextResponse(message, status_code=500)
+
+    return unexpected
+
+
+def _route_of(request: Request) -> str:
+    """The route's pattern (/cases/{case_id}), never the values a request put in the path."""
+    route = request.scope.get("route")
+    return getattr(route, "path", "(no route)")

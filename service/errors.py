@@ -47,6 +47,10 @@ class TooLarge(CasenotesError):
 class TooMany(CasenotesError):
     status = 429
 
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds, sent as Retry-After
+
 
 class EngineNotLoaded(CasenotesError):
     """The suggestion engine is off on this server (CASENOTES_LOAD_MODELS=0)."""

@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     max_audio_seconds: int = 2 * 60 * 60
     keep_audio: bool = False
     session_hours: int = 12
-    login_attempts_per_15_min: int = 10
+    login_free_failures: int = Field(
+        default=5, description="Failed sign-ins per account and address before each next "
+        "attempt waits (2 s, doubling, up to 15 minutes)")
     load_models: bool = Field(default=True, description="Load spaCy/Whisper at start-up")
 
     @property

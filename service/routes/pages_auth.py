@@ -59,11 +59,14 @@ def login(request: Request, db: DbDep, settings: SettingsDep,
     client = request.client.host if request.client else "unknown"
     try:
         user, token, _ = accounts.sign_in(db, username, password, client,
-                                          settings.login_attempts_per_15_min,
+                                          settings.login_free_failures,
                                           settings.session_hours)
     except (Invalid, TooMany) as err:
-        return _login_page(request, err.status if isinstance(err, TooMany) else 400,
+        page = _login_page(request, err.status if isinstance(err, TooMany) else 400,
                            err.message, username, _safe_next(next))
+        if isinstance(err, TooMany) and err.retry_after:
+            page.headers["Retry-After"] = str(err.retry_after)
+        return page
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
                         secure=cookie_secure(request), max_age=settings.session_hours * 3600)

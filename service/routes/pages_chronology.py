@@ -50,7 +50,7 @@ def _printable(request: Request, db: DbDep, user: PageUser, taxonomy: TaxonomyDe
                                   date_from=request.query_params.get("from"),
                                   date_to=request.query_params.get("to"))
     html = templates(request).get_template("chronology/print.html").render(
-        chron=chron, exported_by=user.display_name,
+        chron=chron, exported_by=user.display_name, csp_nonce=request.state.csp_nonce,
         exported_at=datetime.now().strftime("%a %-d %b %Y, %H:%M"))
     return chron, html
 

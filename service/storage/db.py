@@ -7,6 +7,7 @@ Opening a file never changes its schema: start-up and `casenotes init` apply the
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -36,7 +37,7 @@ def open_db(path: Path | str) -> Database:
 
     The schema is not touched here: apply `migrations.migrate(db)` at start-up."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _private_file(path)
     conn = sqlite3.connect(
         str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False, isolation_level=None
     )
@@ -45,7 +46,9 @@ def open_db(path: Path | str) -> Database:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a commit is on disk before it is acknowledged, power cut or not (NORMAL in WAL
+    # can lose the last transactions); bench/bench_foundation.py reports the cost.
+    conn.execute("PRAGMA synchronous=FULL")
     return db
 
 
@@ -72,6 +75,19 @@ def _run_after_commit(callbacks: list[Callable[[], None]]) -> None:
             # Whatever it left behind is picked up again at start-up (no note text logged).
             named = getattr(callback, "func", callback)  # a functools.partial names its func
             log.exception("after-commit work %s failed", getattr(named, "__name__", "?"))
+
+
+def _private_file(path: Path) -> None:
+    """Case records are for this service's user alone: a new data directory is 0700 and the
+    database files 0600 (SQLite gives its -wal and -shm files the database file's mode)."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+        os.chmod(path.parent, 0o700)  # mkdir's mode is narrowed by the umask, not widened
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            os.chmod(file, 0o600)
 
 
 @contextmanager

@@ -105,21 +105,26 @@ def token_user_id(db: Database, token_hash: str) -> int | None:
     return int(row["user_id"]) if row else None
 
 
-def record_login_attempt(db: Database, username: str, client: str, success: bool) -> None:
-    db.execute(
+def record_login_attempt(db: Database, username: str, client: str, success: bool,
+                         at: str | None = None) -> int:
+    cursor = db.execute(
         "INSERT INTO login_attempts (username, client, at, success) VALUES (?, ?, ?, ?)",
-        [username.lower(), client, now(), int(success)],
+        [username.lower(), client, at or now(), int(success)],
     )
+    return int(cursor.lastrowid or 0)
 
 
-def failed_logins_since(db: Database, username: str, client: str, since: str) -> int:
-    row = one_row(
-        db,
-        "SELECT count(*) AS n FROM login_attempts WHERE success = 0 AND at >= ?"
-        " AND (username = ? OR client = ?)",
-        [since, username.lower(), client],
-    )
-    return int(row["n"]) if row else 0
+def mark_login_succeeded(db: Database, attempt_id: int) -> None:
+    db.execute("UPDATE login_attempts SET success = 1 WHERE id = ?", [attempt_id])
+
+
+def failed_logins_since(db: Database, username: str, client: str, since: str) -> list[str]:
+    """When each failed attempt for this account from this client happened, oldest first."""
+    return [row["at"] for row in db.query(
+        "SELECT at FROM login_attempts WHERE username = ? AND client = ? AND at >= ?"
+        " AND success = 0 ORDER BY at, id",
+        [username.lower(), client, since],
+    )]
 
 
 def _with_roles(db: Database, user: dict[str, Any] | None) -> dict[str, Any] | None:
