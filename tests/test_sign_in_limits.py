@@ -64,10 +64,10 @@ def test_parallel_guesses_are_counted_one_by_one(settings: Settings, demo_db: Da
     lock = threading.Lock()
 
     def guess() -> None:
-        db = open_db(settings.database_path, migrate=False)
+        db = open_db(settings.database_path)
         try:
             accounts.sign_in(db, "manager", "wrong password", "198.51.100.4", 3, 1)
-        except (Invalid, TooMany) as err:
+        except Exception as err:  # noqa: BLE001 - anything else is named in the failure
             with lock:
                 outcomes.append(type(err).__name__)
         finally:
@@ -79,7 +79,8 @@ def test_parallel_guesses_are_counted_one_by_one(settings: Settings, demo_db: Da
     for thread in threads:
         thread.join()
     checked = outcomes.count("Invalid")
-    assert len(outcomes) == 30 and 3 <= checked <= 4  # 4 only if 2 s passed mid-burst
+    assert len(outcomes) == 30 and set(outcomes) <= {"Invalid", "TooMany"}, outcomes
+    assert 3 <= checked <= 4  # 4 only if 2 s passed mid-burst
     failures = demo_db.execute(
         "SELECT count(*) FROM login_attempts WHERE username = 'manager' AND success = 0"
     ).fetchone()[0]
