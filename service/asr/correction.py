@@ -20,7 +20,7 @@ import jellyfish
 from rapidfuzz import fuzz, process
 
 from service.asr.vocabulary import TITLES, CaseVocabulary, Term
-from service.asr.words import STOPWORDS, is_common, is_known_word
+from service.asr.words import STOPWORDS, is_common, is_english, is_known_word
 
 MAX_SPAN = 3
 BASE_THRESHOLD = 0.80
@@ -281,7 +281,7 @@ class Corrector:
             # becomes a name only on close evidence.
             if any(_inflection(h, t) for h, t in pairs):
                 continue  # "smells" for "smell" is grammar, not a mishearing
-            heard_known = all(is_known_word(w) for w in span_words)
+            heard_known = all(is_english(core) for core in cores)
             threshold = BASE_THRESHOLD
             notes = []
             if heard_known:

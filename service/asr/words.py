@@ -65,8 +65,9 @@ _SUFFIXES = ("ies", "ied", "ing", "ed", "es", "er", "ly", "s", "d", "y")
 
 
 @lru_cache(maxsize=65536)
-def is_known_word(word: str) -> bool:
-    """An ordinary English word (or an inflection of one): "groomed" from "groom"."""
+def is_known_word(word: str, depth: int = 2) -> bool:
+    """An ordinary English word (or an inflection of one): "groomed" from "groom", and
+    "carers" from "carer" from "care" (endings stack, so strip up to two)."""
     word = word.lower()
     known = word_ranks()
     if word in known or word in STOPWORDS:
@@ -77,7 +78,31 @@ def is_known_word(word: str) -> bool:
             if base in known or base + "e" in known or (suffix in ("ies", "ied") and
                                                          base + "y" in known):
                 return True
+            if depth > 1 and is_known_word(base, depth - 1):
+                return True
     return False
+
+
+def is_english(core: str) -> bool:
+    """A word as typed is ordinary English: a known word, a contraction or possessive of
+    one ("they're", "carers'"), or a closed compound of two known words ("handover").
+    Such a word is what the worker meant, never a mishearing of a name."""
+    word = core.lower().replace("’", "'").strip("'-")
+    if "'" in word:
+        head = word.split("'", 1)[0]
+        return bool(head) and is_known_word(head)
+    parts = [p for p in word.split("-") if p]
+    if len(parts) > 1:
+        return all(is_english(p) for p in parts)
+    if not word.isalpha():
+        return False
+    if is_known_word(word):
+        return True
+    known = word_ranks()
+    return any(
+        (word[:i] in known or word[:i] in STOPWORDS) and (word[i:] in known or word[i:] in STOPWORDS)
+        for i in range(3, len(word) - 2)
+    )
 
 
 @lru_cache(maxsize=1024)
