@@ -58,14 +58,7 @@ def test_taxonomy_lists_ids_and_labels(suggester):
 )
 def test_malformed_rule_files_name_file_entry_problem(suggester, tmp_path, file, old, new,
                                                       entry, problem):
-    models = models_copy(tmp_path)
-    path = models / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    with pytest.raises(TaxonomyError) as err:
-        load_rules(models, suggester.nlp.tokenizer)
-    message = str(err.value)
+    message = _refusal_of_edit(suggester, tmp_path, file, old, new)
     assert message.startswith(file)
     assert entry in message and problem in message, message
 
@@ -172,14 +165,7 @@ def test_a_misspelt_key_is_refused_anywhere(suggester, tmp_path, file, where, ke
 ])
 def test_unknown_keys_named_as_a_person_editing_would_see(suggester, tmp_path, file, old, new,
                                                           message):
-    models = models_copy(tmp_path)
-    path = models / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    with pytest.raises(TaxonomyError) as err:
-        load_rules(models, suggester.nlp.tokenizer)
-    assert str(err.value) == message
+    assert _refusal_of_edit(suggester, tmp_path, file, old, new) == message
 
 
 def test_a_misspelt_key_keeps_the_last_good_rules_until_fixed(suggester, tmp_path):
@@ -203,3 +189,15 @@ def test_a_misspelt_key_keeps_the_last_good_rules_until_fixed(suggester, tmp_pat
     assert live.taxonomy_error is None
     assert live.taxonomy.label("physical_injury") == "Injury to a child"
     assert live.rule_files.taxonomy.label("physical_injury") == "Injury to a child"
+
+
+def _refusal_of_edit(suggester, tmp_path, file, old, new):
+    """Edit one rule file in a copy of models/ and return the loader's refusal."""
+    models = models_copy(tmp_path)
+    path = models / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(TaxonomyError) as err:
+        load_rules(models, suggester.nlp.tokenizer)
+    return str(err.value)
